@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# deps.sh - install the Debian packages Parley needs, and nothing else.
+#
+#   scripts/deps.sh run    what building and starting Parley needs
+#   scripts/deps.sh test   that, plus what the tests need
+#
+# Packages already installed are not fetched again; otherwise this runs
+# apt-get update and apt-get install -y (as root, or through sudo).
+set -euo pipefail
+
+run_pkgs=(
+  build-essential meson ninja-build pkg-config python3
+  libjansson-dev libwebsockets-dev libuv1-dev libssl-dev libsqlite3-dev libjwt-dev
+)
+test_pkgs=(
+  nodejs python3-websockets
+)
+
+case "${1:-run}" in
+  run)  want=("${run_pkgs[@]}") ;;
+  test) want=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+echo "deps: installing ${missing[*]}" >&2
+"${as_root[@]}" apt-get update
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
