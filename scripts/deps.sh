@@ -10,7 +10,7 @@ set -euo pipefail
 
 run_pkgs=(
   build-essential meson ninja-build pkg-config python3
-  libjansson-dev libwebsockets-dev libuv1-dev libssl-dev libsqlite3-dev libjwt-dev
+  libjansson-dev libwebsockets-dev libuv1-dev libssl-dev libsqlite3-dev libjwt-dev libcurl4-openssl-dev
 )
 test_pkgs=(
   nodejs python3-websockets
