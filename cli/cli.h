@@ -25,5 +25,9 @@ void cli_print_json(json_t *value);
 
 /* Subcommands. */
 int cmd_errors(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_join(int argc, char **argv);
+int cmd_room(int argc, char **argv);
 
 #endif

@@ -11,6 +11,10 @@
 
 static const cli_command commands[] = {
     {"errors", cmd_errors, "list and explain the error catalog"},
+    {"admin", cmd_admin, "organisations and API keys in the store"},
+    {"token", cmd_token, "mint an access token"},
+    {"join", cmd_join, "join a meeting and print its events"},
+    {"room", cmd_room, "create, inspect, list, deactivate and end rooms (REST)"},
 };
 
 int cli_usage_error(const char *fmt, ...)

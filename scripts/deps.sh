@@ -3,6 +3,7 @@
 #
 #   scripts/deps.sh run    what building and starting Parley needs
 #   scripts/deps.sh test   that, plus what the tests need
+#   scripts/deps.sh fuzz   that, plus clang and libFuzzer
 #
 # Packages already installed are not fetched again; otherwise this runs
 # apt-get update and apt-get install -y (as root, or through sudo).
@@ -15,11 +16,15 @@ run_pkgs=(
 test_pkgs=(
   nodejs python3-websockets
 )
+fuzz_pkgs=(
+  clang libclang-rt-14-dev
+)
 
 case "${1:-run}" in
   run)  want=("${run_pkgs[@]}") ;;
   test) want=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  fuzz) want=("${run_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test|fuzz" >&2; exit 2 ;;
 esac
 
 missing=()
