@@ -7,6 +7,9 @@
 # again on later runs, so a changed option takes effect.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian's own python3 and node first: the build records the interpreter the
+# tests run with, and the tests use Debian's python3 modules.
+export PATH="/usr/bin:/bin:$PATH"
 dir="${1:-build}"
 shift || true
 if [ -f "$dir/build.ninja" ]; then

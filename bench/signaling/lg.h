@@ -3,7 +3,8 @@
  * The generator drives N WebSocket participants through a run's phases
  * (join, duplicate-participant probes, hold, leave) on one libuv loop. The
  * modules:
- *   loadgen.c  options, the phase machine and pacing
+ *   loadgen.c  the command line: options and their checks
+ *   phases.c   the phase machine, pacing and every counter
  *   ws.c       the libwebsockets client on the libuv loop: connect, send queue,
  *              frame reassembly; hands each whole JSON message to a driver
  *   parley.c   the Parley signaling protocol (docs/protocol.md)
@@ -13,7 +14,7 @@
  *   token.c    HS256 tokens, when no token is given on the command line
  *
  * A driver reports progress through lg_joined(), lg_failed(), lg_presence(),
- * lg_error_event() and lg_left(); loadgen.c owns every counter. */
+ * lg_error_event() and lg_left(); phases.c owns every counter. */
 #ifndef PARLEY_BENCH_LG_H
 #define PARLEY_BENCH_LG_H
 
@@ -131,7 +132,24 @@ typedef struct lg_run_view {
 
 extern lg_run_view lg_view;
 
-/* ---- events the drivers report (loadgen.c) ---- */
+/* ---- the run (phases.c) ---- */
+
+typedef struct lg_config {
+    const lg_driver *drv;
+    const char *host, *path; /* a loopback host */
+    int port;
+    int participants, rooms, window, probes, server_pid;
+    double rate, probe_rate, hold, timeout, keepalive;
+    const char *label;
+    unsigned fd_limit;
+    bool verbose;
+} lg_config;
+
+/* Run every phase, print the report; returns the exit status (0: nothing
+ * failed). lg_view must be filled first. */
+int lg_run(const lg_config *cfg);
+
+/* ---- events the drivers report (phases.c) ---- */
 
 void lg_join_sent(lg_conn *c);
 void lg_joined(lg_conn *c);

@@ -12,9 +12,11 @@
 # Each server gets two runs of the generator (bench/signaling/loadgen.c), each
 # on a freshly started process, loopback only:
 #   paced        --rate J: join latency, error delivery, server CPU and RSS
-#   unthrottled  --rate 0 --window W (default 256): join throughput
+#   unthrottled  --rate 0 --window W (default 256): join throughput (the
+#                better of a server's two runs counts)
 # Parley: parleyd on 127.0.0.1 with a temporary data directory; one
-# organisation, API key, token and R rooms, made with the parley command.
+# organisation, API key, token and R rooms, made with the parley command
+# (mint_token.py and plain REST stand in if it lacks `token` or `room`).
 # Janus: janus with a generated configuration (janus-config.sh): the VideoRoom
 # plugin and the WebSocket transport only, R rooms, handles sharing L event
 # loops (default 2; 0 for Janus's default of one per handle, see there).
