@@ -12,6 +12,7 @@ set -euo pipefail
 run_pkgs=(
   build-essential meson ninja-build pkg-config python3
   libjansson-dev libwebsockets-dev libuv1-dev libssl-dev libsqlite3-dev libjwt-dev libcurl4-openssl-dev
+  libsrtp2-dev zlib1g-dev
 )
 test_pkgs=(
   nodejs python3-websockets
