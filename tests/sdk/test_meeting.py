@@ -9,7 +9,6 @@ real causes — the server closing a silent connection (--idle-timeout) and the
 server going away (reconnection attempts exhausted, 1102)."""
 import json
 import os
-import select
 import shutil
 import socket
 import subprocess
@@ -19,69 +18,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harness  # noqa: E402
-from server import Server, token  # noqa: E402
+from server import Join, Server, token  # noqa: E402
 
 S = Server()
 KEY = S.account()
 MOD = ("allow_join", "allow_mod")
-
-
-class Join:
-    """`parley join --json` running in the background; its events as dicts."""
-
-    def __init__(self, server, tok, meeting, *args, participant=None, seconds=None):
-        cmd = [harness.binary("parley"), "join", "--url", server.url, "--token", tok, "--meeting", meeting, "--json"]
-        if participant:
-            cmd += ["--participant", participant]
-        if seconds is not None:
-            cmd += ["--seconds", str(seconds)]
-        self.proc = subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.partial = b""
-        self.events = []
-        self.seen = 0  # events already matched by wait()
-        self.rc = None
-        self.stderr = ""
-
-    def _take(self, data):
-        lines = (self.partial + data).split(b"\n")
-        self.partial = lines.pop()
-        self.events += [json.loads(line) for line in lines if line.strip()]
-
-    def _read(self, timeout):
-        """Read what is there (unbuffered, so select() tells the truth); None at EOF."""
-        fd = self.proc.stdout.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            return False
-        data = os.read(fd, 65536)
-        if not data:
-            return None
-        self._take(data)
-        return True
-
-    def wait(self, event, timeout=10, **match):
-        """The next event named event (with those field values) after the last one waited for."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for i in range(self.seen, len(self.events)):
-                e = self.events[i]
-                if e["event"] == event and all(e.get(k) == v for k, v in match.items()):
-                    self.seen = i + 1
-                    return e
-            left = deadline - time.monotonic()
-            if left <= 0 or self._read(left) is None:
-                raise AssertionError(f"no {event} {match}; got {self.events} {self.stderr}")
-
-    def finish(self, timeout=20):
-        """Wait for the exit; returns the exit status."""
-        out, err = self.proc.communicate(timeout=timeout)
-        self._take(out + b"\n")
-        self.stderr += err.decode(errors="replace")
-        self.rc = self.proc.returncode
-        return self.rc
-
-    def names(self):
-        return [e["event"] for e in self.events]
 
 
 def join(tok, meeting, *args, **kw):
