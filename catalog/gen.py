@@ -17,7 +17,8 @@ with a marker line placed just before the test definition:
 
 optionally followed by a profile (web|native) and the word "injected" when the
 cause cannot exist on a test machine and the test injects the underlying
-failure. The next `def test_x` / `TEST(x)` after the marker names the test.
+failure. The next `def test_x` / `TEST(x)` (or, in .js/.mjs, `test('name'` / `it('name'`)
+after the marker names the test.
 
 Usage: gen.py --catalog DIR --tests DIR KIND OUTPUT [KIND OUTPUT ...]
 """
@@ -102,7 +103,8 @@ def validate(errors, reasons):
 
 
 MARK_RE = re.compile(r"(?:#|//)\s*provokes\s+(-?\d+)((?:\s+(?:web|native|injected))*)\s*$")
-DEF_RE = re.compile(r"^\s*(?:def\s+(test_\w+)|TEST\s*\(\s*(\w+)\s*\))")
+DEF_RE = re.compile(r"^\s*(?:def\s+(test_\w+)|TEST\s*\(\s*(\w+)\s*\)"
+                    r"|(?:test|it)\s*\(\s*(['\"])(.+?)\3)")  # the last: node's test('name', ...) in .js/.mjs
 
 
 def scan_tests(tests_dir):
@@ -128,8 +130,10 @@ def scan_tests(tests_dir):
                         pending.append((int(m.group(1)), prof, "injected" in words))
                         continue
                     d = DEF_RE.match(line)
+                    if d and d.group(4) and not fn.endswith((".js", ".mjs")):
+                        d = None
                     if d and pending:
-                        test = f"{rel}::{d.group(1) or d.group(2)}"
+                        test = f"{rel}::{d.group(1) or d.group(2) or d.group(4)}"
                         for code, prof, inj in pending:
                             found.setdefault((code, prof), []).append((test, inj))
                         pending = []

@@ -39,6 +39,7 @@ static const char usage_text[] =
     "(a response or an error) before the next one starts:\n"
     "  leave | end | lock | unlock | unpublish | ping\n"
     "  publish:audio,video | publish:audio | publish:video\n"
+    "  publish:none                  a publish request carrying neither (the server refuses it)\n"
     "  mode:CONFERENCE|VIEWER[:ID]   change your own mode, or ID's\n"
     "  set-synchronizer:ID | remove:ID | mute:ID:audio|video\n"
     "  entry:ID:allowed|denied       answer ID's entry request\n"
@@ -183,8 +184,8 @@ static int parse_action(const char *text, act *a)
         a->flag1 = strstr(a->a, "audio") != NULL;
         a->flag2 = strstr(a->a, "video") != NULL;
         if (strcmp(a->a, "audio") && strcmp(a->a, "video") && strcmp(a->a, "audio,video") &&
-            strcmp(a->a, "video,audio"))
-            return cli_usage_error("publish takes audio, video or audio,video: '%s'", text);
+            strcmp(a->a, "video,audio") && strcmp(a->a, "none"))
+            return cli_usage_error("publish takes audio, video, audio,video or none: '%s'", text);
         break;
     case ACT_MODE:
         if (!parley_mode_parse(a->a, &a->mode))

@@ -122,13 +122,55 @@ void store_ok(parley_store *st)
 int store_prepare(parley_store *st, sqlite3_stmt **stmt, const char *sql)
 {
     *stmt = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
+    bool kept = false; /* a statement for this text is kept (and in use) */
+    for (int i = 0; i < st->ncached; i++) {
+        store_cached *c = &st->cache[i];
+        if (strcmp(c->sql, sql))
+            continue;
+        kept = true;
+        if (c->busy)
+            break;
+        c->busy = true;
+        *stmt = c->stmt;
+        return PARLEY_STORE_OK;
+    }
+    bool keep = !kept && st->ncached < STORE_STMT_CACHE;
+    if (sqlite3_prepare_v3(st->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, stmt, NULL) !=
+        SQLITE_OK) {
         int rc = store_db_fail(st, "preparing a query");
         sqlite3_finalize(*stmt);
         *stmt = NULL;
         return rc;
     }
+    char *copy = keep ? strdup(sql) : NULL;
+    if (copy) {
+        st->cache[st->ncached++] = (store_cached){.sql = copy, .stmt = *stmt, .busy = true};
+    }
     return PARLEY_STORE_OK;
+}
+
+void store_finalize(parley_store *st, sqlite3_stmt *stmt)
+{
+    if (!stmt)
+        return;
+    for (int i = 0; i < st->ncached; i++) {
+        if (st->cache[i].stmt != stmt)
+            continue;
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        st->cache[i].busy = false;
+        return;
+    }
+    sqlite3_finalize(stmt);
+}
+
+void store_cache_clear(parley_store *st)
+{
+    for (int i = 0; i < st->ncached; i++) {
+        sqlite3_finalize(st->cache[i].stmt);
+        free(st->cache[i].sql);
+    }
+    st->ncached = 0;
 }
 
 int store_exec_stmt(parley_store *st, sqlite3_stmt *stmt, const char *what)
@@ -380,11 +422,11 @@ static int read_user_version(parley_store *st, int *version)
         return rc;
     if (sqlite3_step(stmt) != SQLITE_ROW) {
         rc = store_db_fail(st, "reading the schema version");
-        sqlite3_finalize(stmt);
+        store_finalize(st, stmt);
         return rc;
     }
     *version = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     return PARLEY_STORE_OK;
 }
 
@@ -430,14 +472,14 @@ static int configure(parley_store *st)
         return rc;
     if (sqlite3_step(stmt) != SQLITE_ROW) {
         rc = store_db_fail(st, "switching to WAL mode");
-        sqlite3_finalize(stmt);
+        store_finalize(st, stmt);
         return rc;
     }
     const char *mode = (const char *)sqlite3_column_text(stmt, 0);
     if (!mode || strcmp(mode, "wal") != 0)
         rc = store_fail(st, PARLEY_STORE_ERROR, "%s: WAL mode unavailable (journal mode %s)",
                         st->path, mode ? mode : "?");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     if (rc)
         return rc;
     rc = store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",
@@ -485,6 +527,7 @@ int parley_store_open(const char *data_dir, parley_store **out, char *err, size_
         snprintf(err, errlen, "%s (%s)", st->err, st->path);
     }
     if (rc) {
+        store_cache_clear(st);
         sqlite3_close(st->db);
         free(st);
         return rc;
@@ -498,6 +541,7 @@ void parley_store_close(parley_store *st)
 {
     if (!st)
         return;
+    store_cache_clear(st);
     sqlite3_close(st->db);
     free(st);
 }

@@ -85,7 +85,7 @@ int parley_store_error_add(parley_store *st, parley_error_record *rec)
     rc = store_exec_stmt(st, stmt, "recording an error");
     if (!rc)
         rec->seq = sqlite3_last_insert_rowid(st->db);
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     return rc;
 }
 
@@ -126,7 +126,7 @@ int parley_store_error_list(parley_store *st, const parley_error_filter *filter,
         *total = sqlite3_column_int64(stmt, 0);
     else
         rc = store_db_fail(st, "counting errors");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     if (rc)
         return rc;
     rc = store_prepare(st, &stmt,
@@ -140,7 +140,7 @@ int parley_store_error_list(parley_store *st, const parley_error_filter *filter,
     void *arr = NULL;
     rc = store_collect(st, stmt, sizeof(parley_error_record), read_error, &arr, count,
                        "listing errors");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     *out = arr;
     return rc;
 }

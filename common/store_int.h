@@ -9,14 +9,27 @@
 #define PARLEY_COMMON_STORE_INT_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 
 #include "store.h"
+
+/* Statements are prepared once per SQL text and kept (store_prepare /
+ * store_finalize), so a hot query is not parsed and planned on every call. */
+#define STORE_STMT_CACHE 64
+
+typedef struct store_cached {
+    char *sql;          /* the statement's text (owned) */
+    sqlite3_stmt *stmt;
+    bool busy;          /* handed out, not yet given back */
+} store_cached;
 
 struct parley_store {
     sqlite3 *db;
     char path[PATH_MAX];
     char err[512];
+    store_cached cache[STORE_STMT_CACHE];
+    int ncached;
 };
 
 /* Set the handle's message and return status. */
@@ -28,8 +41,14 @@ int store_db_fail(parley_store *st, const char *what);
 /* Clear the message (the start of every public call). */
 void store_ok(parley_store *st);
 
-/* Prepare sql; on failure return the status with the message set. */
+/* Prepare sql (or take the kept statement for the same text); on failure
+ * return the status with the message set. Give it back with store_finalize. */
 int store_prepare(parley_store *st, sqlite3_stmt **stmt, const char *sql);
+/* Give back a statement from store_prepare: a kept one is reset for its next
+ * use, any other finalized. NULL is fine. */
+void store_finalize(parley_store *st, sqlite3_stmt *stmt);
+/* Finalize every kept statement (before closing the database). */
+void store_cache_clear(parley_store *st);
 /* Step a statement that returns no row (or whose rows are ignored). */
 int store_exec_stmt(parley_store *st, sqlite3_stmt *stmt, const char *what);
 /* Run literal SQL without results. */

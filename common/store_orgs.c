@@ -113,7 +113,7 @@ static int get_org(parley_store *st, const char *name, int64_t id, parley_org *o
     } else {
         rc = store_db_fail(st, "reading an organisation");
     }
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     return rc;
 }
 
@@ -161,7 +161,7 @@ int parley_store_org_create(parley_store *st, const parley_org *org, parley_org 
         rc = store_fail(st, PARLEY_STORE_EXISTS, "organisation '%s' already exists", org->name);
     else if (step != SQLITE_DONE)
         rc = store_db_fail(st, "creating an organisation");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     if (rc)
         return rc;
     return out ? get_org(st, org->name, 0, out) : PARLEY_STORE_OK;
@@ -194,7 +194,7 @@ int parley_store_org_update(parley_store *st, parley_org *org)
     sqlite3_bind_int64(stmt, 10, parley_now_ms());
     rc = store_exec_stmt(st, stmt, "updating an organisation");
     int changed = sqlite3_changes(st->db);
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     if (rc)
         return rc;
     if (!changed)
@@ -219,7 +219,7 @@ int parley_store_org_list(parley_store *st, parley_org **out, size_t *count)
         return rc;
     void *arr = NULL;
     rc = store_collect(st, stmt, sizeof(parley_org), read_org_any, &arr, count, "listing organisations");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     *out = arr;
     return rc;
 }
@@ -274,7 +274,7 @@ int parley_store_key_get(parley_store *st, const char *apikey, parley_api_key *o
     } else {
         rc = store_db_fail(st, "reading an API key");
     }
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     return rc;
 }
 
@@ -311,7 +311,7 @@ int parley_store_key_import(parley_store *st, const char *org_name, const char *
         rc = store_fail(st, PARLEY_STORE_EXISTS, "API key already exists");
     else if (step != SQLITE_DONE)
         rc = store_db_fail(st, "creating an API key");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     if (rc)
         return rc;
     return out ? parley_store_key_get(st, apikey, out) : PARLEY_STORE_OK;
@@ -353,7 +353,7 @@ int parley_store_key_list(parley_store *st, const char *org_name, parley_api_key
     sqlite3_bind_int64(stmt, 1, org.id);
     void *arr = NULL;
     rc = store_collect(st, stmt, sizeof(parley_api_key), read_key, &arr, count, "listing API keys");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     *out = arr;
     return rc;
 }
@@ -368,7 +368,7 @@ int parley_store_key_delete(parley_store *st, const char *apikey)
     store_bind_text(stmt, 1, apikey);
     rc = store_exec_stmt(st, stmt, "deleting an API key");
     int changed = sqlite3_changes(st->db);
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     if (!rc && !changed)
         rc = store_fail(st, PARLEY_STORE_NOT_FOUND, "unknown API key");
     return rc;

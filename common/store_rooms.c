@@ -179,7 +179,7 @@ int parley_store_room_get(parley_store *st, int64_t org_id, const char *id, parl
     } else {
         rc = store_db_fail(st, "reading a room");
     }
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     return rc;
 }
 
@@ -232,7 +232,7 @@ static int find_custom(parley_store *st, int64_t org_id, const char *custom, par
         rc = PARLEY_STORE_NOT_FOUND;
     else
         rc = store_db_fail(st, "reading a room");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     return rc;
 }
 
@@ -297,7 +297,7 @@ int parley_store_room_create(parley_store *st, int64_t org_id, const char *custo
         int step = sqlite3_step(stmt);
         if (step != SQLITE_DONE && step != SQLITE_CONSTRAINT)
             rc = store_db_fail(st, "creating a room");
-        sqlite3_finalize(stmt);
+        store_finalize(st, stmt);
         if (step == SQLITE_CONSTRAINT)
             continue;
         if (rc)
@@ -337,7 +337,7 @@ int parley_store_room_update(parley_store *st, parley_room *room)
         rc = store_exec_stmt(st, stmt, "updating a room");
         if (!rc && sqlite3_changes(st->db) == 0)
             rc = store_fail(st, PARLEY_STORE_NOT_FOUND, "unknown room");
-        sqlite3_finalize(stmt);
+        store_finalize(st, stmt);
     }
     free(text);
     if (rc)
@@ -359,7 +359,7 @@ static int count_rows(parley_store *st, const char *sql, int64_t param, int64_t 
         *total = sqlite3_column_int64(stmt, 0);
     else
         rc = store_db_fail(st, "counting rows");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     return rc;
 }
 
@@ -389,7 +389,7 @@ int parley_store_room_list(parley_store *st, int64_t org_id, parley_page page, p
     sqlite3_bind_int64(stmt, 3, (page.page - 1) * page.per_page);
     void *arr = NULL;
     rc = store_collect(st, stmt, sizeof(parley_room), read_room, &arr, count, "listing rooms");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     *out = arr;
     return rc;
 }

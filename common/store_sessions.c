@@ -49,7 +49,7 @@ static int one_session(parley_store *st, const char *sql, const char *text, int6
     } else {
         rc = store_db_fail(st, "reading a session");
     }
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     return rc;
 }
 
@@ -99,7 +99,7 @@ int parley_store_session_start(parley_store *st, const char *room_id, int64_t at
         int step = sqlite3_step(stmt);
         if (step != SQLITE_DONE && step != SQLITE_CONSTRAINT)
             rc = store_db_fail(st, "starting a session");
-        sqlite3_finalize(stmt);
+        store_finalize(st, stmt);
         if (step == SQLITE_CONSTRAINT)
             continue; /* an id collision: draw again */
         if (rc)
@@ -124,7 +124,7 @@ static int end_where(parley_store *st, const char *session_id, int64_t at, int *
         sqlite3_bind_int64(stmt, 1, at);
         store_bind_text(stmt, 2, session_id);
         rc = store_exec_stmt(st, stmt, "closing timelogs");
-        sqlite3_finalize(stmt);
+        store_finalize(st, stmt);
     }
     if (!rc)
         rc = store_prepare(st, &stmt,
@@ -136,7 +136,7 @@ static int end_where(parley_store *st, const char *session_id, int64_t at, int *
         rc = store_exec_stmt(st, stmt, "ending sessions");
         if (!rc && ended)
             *ended = sqlite3_changes(st->db);
-        sqlite3_finalize(stmt);
+        store_finalize(st, stmt);
     }
     if (rc) {
         store_rollback(st);
@@ -198,7 +198,7 @@ int parley_store_session_list(parley_store *st, int64_t org_id, const char *room
         *total = sqlite3_column_int64(stmt, 0);
     else
         rc = store_db_fail(st, "counting sessions");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     if (rc)
         return rc;
     snprintf(sql, sizeof(sql),
@@ -214,7 +214,7 @@ int parley_store_session_list(parley_store *st, int64_t org_id, const char *room
     void *arr = NULL;
     rc = store_collect(st, stmt, sizeof(parley_session), read_session, &arr, count,
                        "listing sessions");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     *out = arr;
     return rc;
 }
@@ -252,7 +252,7 @@ static int run(parley_store *st, const char *sql, const char *session_id, const 
     store_bind_text(stmt, 3, text);
     sqlite3_bind_int64(stmt, 4, at);
     rc = store_exec_stmt(st, stmt, what);
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     return rc;
 }
 
@@ -341,7 +341,7 @@ static int add_timelog(parley_store *st, const char *session_id, const char *pid
                                             time_or_null(stmt, 1)));
     if (step != SQLITE_DONE)
         rc = store_db_fail(st, "reading timelogs");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     return rc;
 }
 
@@ -369,7 +369,7 @@ static int participants(parley_store *st, const char *session_id, int64_t limit,
             *total = sqlite3_column_int64(stmt, 0);
         else
             rc = store_db_fail(st, "counting participants");
-        sqlite3_finalize(stmt);
+        store_finalize(st, stmt);
         if (rc)
             return rc;
     }
@@ -400,7 +400,7 @@ static int participants(parley_store *st, const char *session_id, int64_t limit,
     }
     if (!rc && step != SQLITE_DONE)
         rc = store_db_fail(st, "reading participants");
-    sqlite3_finalize(stmt);
+    store_finalize(st, stmt);
     if (rc) {
         json_decref(arr);
         return rc;

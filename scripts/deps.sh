@@ -15,7 +15,7 @@ run_pkgs=(
   libsrtp2-dev zlib1g-dev
 )
 test_pkgs=(
-  nodejs python3-websockets
+  nodejs python3-websockets chromium
 )
 fuzz_pkgs=(
   clang libclang-rt-14-dev
@@ -32,10 +32,28 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The browser tests drive chromium with playwright-core from the committed
+# lock file (tests/browser/package-lock.json); npm comes with some nodejs
+# builds, and from Debian's npm package otherwise.
+if [ "${1:-run}" != run ] && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
+browser_deps() {
+  [ "${1:-run}" = run ] && return 0
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+  [ -d "$dir/node_modules/playwright-core" ] && return 0
+  echo "deps: npm ci in tests/browser" >&2
+  (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+}
+if [ ${#missing[@]} -eq 0 ]; then
+  browser_deps "${1:-run}"
+  exit 0
+fi
 
 as_root=()
 [ "$(id -u)" -eq 0 ] || as_root=(sudo)
 echo "deps: installing ${missing[*]}" >&2
 "${as_root[@]}" apt-get update
 DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+browser_deps "${1:-run}"

@@ -34,6 +34,8 @@ static const setting settings[] = {
     {"entry-timeout", SET_INT, offsetof(parley_config, entry_timeout), 0, 1, 86400, "seconds an ask_join joiner waits for a decision (default 60)"},
     {"idle-timeout", SET_INT, offsetof(parley_config, idle_timeout), 0, 1, 86400, "seconds a connection may stay silent before joining (default 60; joined: twice that)"},
     {"log-level", SET_STR, offsetof(parley_config, log_level), sizeof(((parley_config *)0)->log_level), 0, 0, "debug, info, warn, error or off (default info)"},
+    {"web-root", SET_STR, offsetof(parley_config, web_root), sizeof(((parley_config *)0)->web_root), 0, 0, "directory served at / and /sdk/ (default: the build's web directory)"},
+    {"demo", SET_INT, offsetof(parley_config, demo), 0, 0, 1, "development only, never on a public address: POST /demo/token and /demo/room mint tokens and rooms with the demo key (a bare --demo means 1)"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -47,6 +49,9 @@ void parley_config_defaults(parley_config *cfg)
     cfg->reconnect_grace = PARLEY_DEFAULT_RECONNECT_GRACE;
     cfg->entry_timeout = PARLEY_DEFAULT_ENTRY_TIMEOUT;
     cfg->idle_timeout = PARLEY_DEFAULT_IDLE_TIMEOUT;
+#ifdef PARLEY_DEFAULT_WEB_ROOT
+    snprintf(cfg->web_root, sizeof cfg->web_root, "%s", PARLEY_DEFAULT_WEB_ROOT);
+#endif
 }
 
 void parley_config_usage(FILE *out)
@@ -215,6 +220,8 @@ int parley_config_from_args(parley_config *cfg, int argc, char **argv, char *err
         name[n] = '\0';
         if (eq) {
             value = eq + 1;
+        } else if (!strcmp(name, "demo")) { /* the one flag without a value */
+            value = "1";
         } else {
             if (i + 1 >= argc) {
                 snprintf(err, errlen, "--%s needs a value", name);

@@ -29,6 +29,8 @@ typedef struct parley_config {
     int entry_timeout;      /* seconds an ask_join joiner waits (rooms may override) */
     int idle_timeout;       /* seconds a connection may stay silent before it joins */
     char log_level[16];     /* "" keeps log.h's default */
+    char web_root[PATH_MAX]; /* the demo page and parley.js (static.c) */
+    int demo;               /* 1: POST /demo/token and /demo/room (development only) */
 } parley_config;
 
 enum { PARLEY_CONFIG_OK = 0, PARLEY_CONFIG_EXIT = 1, PARLEY_CONFIG_ERROR = -1 };

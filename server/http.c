@@ -15,6 +15,7 @@
 #include "log.h"
 #include "rest.h"
 #include "server.h"
+#include "static.h"
 
 typedef struct route {
     http_method method; /* HTTP_OTHER here: GET or POST */
@@ -38,6 +39,8 @@ static const route routes[] = {
     {HTTP_GET, "/v2/sessions/*/participants", rest_session_participants, true},
     {HTTP_GET, "/v2/sessions/*", rest_session_get, true},
     {HTTP_GET, "/v2/errors", rest_error_list, true},
+    {HTTP_POST, "/demo/token", static_demo_token, false}, /* only with --demo (static.c) */
+    {HTTP_POST, "/demo/room", static_demo_room, false},
 };
 
 void http_free(http_req **slot)

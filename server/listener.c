@@ -23,6 +23,7 @@
 #include "log.h"
 #include "server.h"
 #include "signaling.h"
+#include "static.h"
 
 #define SIGNALING_PATH "/v1/signaling"
 
@@ -43,8 +44,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 {
     session_data *sd = user;
     switch (reason) {
-    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP: {
+        int served = sd ? static_serve(wsi, in) : 0; /* the web root, static.c */
+        if (served)
+            return served < 0 ? -1 : 0;
         return sd ? http_on_request(wsi, &sd->http, in) : -1;
+    }
     case LWS_CALLBACK_HTTP_BODY:
         return sd ? http_on_body(sd->http, in, len) : -1;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -91,6 +96,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static bool can_write(struct lws *wsi)
+{
+    return !lws_send_pipe_choked(wsi);
 }
 
 static const struct lws_protocols protocols[] = {
@@ -200,6 +210,13 @@ int listener_start(char *err, size_t errlen)
     info.pcontext = &server.lws;
     info.max_http_header_data = 16384;
     info.alpn = "http/1.1";
+    /* No lws "validity" pings: idle connections are parleyd's business (the
+     * idle sweep, signaling.c). lws's default (ping after 300 s of silence)
+     * would re-file a timer in one sorted list on every frame received, a
+     * walk past every connection's. */
+    static const lws_retry_bo_t no_validity_checks = {.secs_since_valid_ping = 0,
+                                                      .secs_since_valid_hangup = 0};
+    info.retry_and_idle_policy = &no_validity_checks;
     /* lws's own waits (request headers, handshakes) end with our idle timeout. */
     info.timeout_secs = (unsigned int)server.cfg.idle_timeout;
     info.timeout_secs_ah_idle = (unsigned int)server.cfg.idle_timeout;
@@ -220,5 +237,6 @@ int listener_start(char *err, size_t errlen)
         return -1;
     }
     server.port = lws_get_vhost_listen_port(vh);
+    sig_can_write = can_write;
     return 0;
 }

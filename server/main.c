@@ -16,6 +16,7 @@
 #include "log.h"
 #include "room.h"
 #include "server.h"
+#include "signaling.h"
 
 parley_server server;
 
@@ -29,6 +30,7 @@ void parley_server_stop(void)
     parley_log(PARLEY_LOG_INFO, NULL, "shutting down");
     uv_close((uv_handle_t *)&sigint_handle, NULL);
     uv_close((uv_handle_t *)&sigterm_handle, NULL);
+    sig_sweep_stop();
     rooms_shutdown();
     if (server.lws)
         lws_context_destroy(server.lws);
@@ -95,10 +97,17 @@ int main(int argc, char **argv)
         parley_store_close(server.store);
         return 1;
     }
-    printf("parleyd: listening on %s://%s:%d (data in %s)\n", server.cfg.cert[0] ? "https" : "http",
-           server.cfg.host, server.port, server.cfg.data_dir);
-    fflush(stdout);
-    parley_log(PARLEY_LOG_INFO, NULL, "listening on %s:%d", server.cfg.host, server.port);
+    int exit_code = 0;
+    if (sig_sweep_start()) {
+        fprintf(stderr, "parleyd: cannot start the idle timer\n");
+        exit_code = 1;
+        parley_server_stop();
+    } else {
+        printf("parleyd: listening on %s://%s:%d (data in %s)\n", server.cfg.cert[0] ? "https" : "http",
+               server.cfg.host, server.port, server.cfg.data_dir);
+        fflush(stdout);
+        parley_log(PARLEY_LOG_INFO, NULL, "listening on %s:%d", server.cfg.host, server.port);
+    }
 
     uv_run(&server.loop, UV_RUN_DEFAULT);
     /* lws finishes destroying its context once its handles have closed. */
@@ -110,5 +119,5 @@ int main(int argc, char **argv)
         parley_log(PARLEY_LOG_ERROR, NULL, "the loop still had open handles at exit");
     parley_store_close(server.store);
     parley_log(PARLEY_LOG_INFO, NULL, "stopped");
-    return 0;
+    return exit_code;
 }

@@ -55,7 +55,7 @@ void handle_change_mode(conn *c, json_t *msg, const char *id)
             sig_error(c, code, id, "the participant keeps its mode");
             return;
         }
-        target->mode = mode;
+        participant_set_mode(target, mode);
         if (mode == MODE_VIEWER)
             participant_set_media(target, false, false);
     }

@@ -21,6 +21,62 @@
 #include "signaling.h"
 #include "token.h"
 
+/* Speakers and viewers (joined or away) of one organisation over its live
+ * rooms, for the organisation's limits; freed with its last live room. */
+typedef struct org_tally {
+    struct org_tally *next;
+    int64_t org_id;
+    int rooms;
+    int speakers, viewers;
+} org_tally;
+
+static org_tally *tallies;
+
+static org_tally *tally_find(int64_t org_id)
+{
+    for (org_tally *t = tallies; t; t = t->next)
+        if (t->org_id == org_id)
+            return t;
+    return NULL;
+}
+
+static org_tally *tally_hold(int64_t org_id)
+{
+    org_tally *t = tally_find(org_id);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t)
+            return NULL;
+        t->org_id = org_id;
+        t->next = tallies;
+        tallies = t;
+    }
+    t->rooms++;
+    return t;
+}
+
+static void tally_release(org_tally *t)
+{
+    if (--t->rooms > 0)
+        return;
+    for (org_tally **at = &tallies; *at; at = &(*at)->next)
+        if (*at == t) {
+            *at = t->next;
+            break;
+        }
+    free(t);
+}
+
+/* p starts (+1) or stops (-1) counting for its organisation. */
+static void tally_count(const participant *p, int delta)
+{
+    org_tally *t = p->room->tally;
+    if (p->mode == MODE_CONFERENCE)
+        t->speakers += delta;
+    else
+        t->viewers += delta;
+}
+
 const char *mode_name(pmode m)
 {
     return m == MODE_VIEWER ? "VIEWER" : "CONFERENCE";
@@ -64,11 +120,18 @@ int room_open(const parley_room *rec, room **out, char *detail, size_t detail_le
         snprintf(detail, detail_len, "out of memory");
         return PARLEY_ERR_SESSION_CANNOT_BE_CREATED_ERROR_CODE;
     }
+    r->tally = tally_hold(rec->org_id);
+    if (!r->tally) {
+        snprintf(detail, detail_len, "out of memory");
+        free(r);
+        return PARLEY_ERR_SESSION_CANNOT_BE_CREATED_ERROR_CODE;
+    }
     parley_session s;
     int rc = parley_store_session_start(server.store, rec->room_id, 0, &s);
     if (rc != PARLEY_STORE_OK) {
         snprintf(detail, detail_len, "the store could not start a session: %s",
                  parley_store_errmsg(server.store));
+        tally_release(r->tally);
         free(r);
         return PARLEY_ERR_SESSION_CANNOT_BE_CREATED_ERROR_CODE;
     }
@@ -101,6 +164,7 @@ static void room_close(room *r)
     server.live_sessions--;
     parley_log_ctx lc = {.room_id = r->room_id, .session_id = r->session_id};
     parley_log(PARLEY_LOG_INFO, &lc, "session ended");
+    tally_release(r->tally);
     free(r);
 }
 
@@ -146,21 +210,46 @@ void room_count(const room *r, const participant *except, room_counts *out)
 void org_count(int64_t org_id, const participant *except, int *speakers, int *viewers)
 {
     *speakers = *viewers = 0;
-    for (const room *r = server.rooms; r; r = r->next) {
-        if (r->org_id != org_id)
-            continue;
-        room_counts n;
-        room_count(r, except, &n);
-        *speakers += n.speakers;
-        *viewers += n.viewers;
+    const org_tally *t = tally_find(org_id);
+    if (!t)
+        return;
+    *speakers = t->speakers;
+    *viewers = t->viewers;
+    if (except && except->state != PS_WAITING && except->room->tally == t) {
+        if (except->mode == MODE_CONFERENCE)
+            (*speakers)--;
+        else
+            (*viewers)--;
     }
+}
+
+void participant_set_mode(participant *p, pmode mode)
+{
+    if (p->mode == mode)
+        return;
+    if (p->state != PS_WAITING)
+        tally_count(p, -1);
+    p->mode = mode;
+    if (p->state != PS_WAITING)
+        tally_count(p, +1);
 }
 
 void room_broadcast_perm(room *r, json_t *msg, unsigned perms, const participant *except)
 {
-    for (participant *p = r->members; p; p = p->next)
-        if (p != except && p->state == PS_JOINED && p->conn && (!perms || (p->perms & perms)))
-            sig_send(p->conn, json_incref(msg));
+    /* Serialized once, on the first recipient; every queue shares the bytes. */
+    sig_shared *s = NULL;
+    for (participant *p = r->members; p; p = p->next) {
+        if (p == except || p->state != PS_JOINED || !p->conn || (perms && !(p->perms & perms)))
+            continue;
+        if (!s) {
+            s = sig_shared_new(msg);
+            msg = NULL;
+            if (!s)
+                return;
+        }
+        sig_send_shared(p->conn, s);
+    }
+    sig_shared_release(s);
     json_decref(msg);
 }
 
@@ -272,6 +361,7 @@ void participant_admit(participant *p, const char *request_id)
     room *r = p->room;
     int errors[3], nerrors = 0;
     p->state = PS_JOINED;
+    tally_count(p, +1);
     apply_join_media(p, errors, &nerrors);
     if (parley_store_participant_join(server.store, r->session_id, p->id, p->name, 0) !=
         PARLEY_STORE_OK)
@@ -318,6 +408,7 @@ void participant_remove(participant *p, int leave_code, unsigned tell)
         sig_close(c);
     }
     if (p->state != PS_WAITING) {
+        tally_count(p, -1);
         if (!server.stopping &&
             parley_store_participant_leave(server.store, r->session_id, p->id, 0) !=
                 PARLEY_STORE_OK)

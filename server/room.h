@@ -56,6 +56,7 @@ typedef struct room {
     char room_id[PARLEY_ROOM_ID_LEN + 1];
     char custom_room_id[PARLEY_CUSTOM_ROOM_ID_MAX + 1];
     int64_t org_id;
+    struct org_tally *tally; /* the organisation's counts, shared by its live rooms */
     char session_id[PARLEY_HEX_ID_LEN + 1];
     parley_room_settings settings;
     bool locked;
@@ -93,8 +94,12 @@ void rooms_shutdown(void);
 
 participant *room_member(const room *r, const char *participant_id);
 void room_count(const room *r, const participant *except, room_counts *out);
-/* Speakers and viewers of an organisation over its live rooms. */
+/* Speakers and viewers of an organisation over its live rooms: counters
+ * kept up to date as participants are admitted, change mode and go, so
+ * this costs nothing per participant. */
 void org_count(int64_t org_id, const participant *except, int *speakers, int *viewers);
+/* Change p's mode, keeping the organisation's counts (no message). */
+void participant_set_mode(participant *p, pmode mode);
 
 /* Send msg to every connected, joined member but except (may be NULL). */
 void room_broadcast(room *r, json_t *msg, const participant *except);

@@ -6,14 +6,30 @@
  * a client flooding more than SIG_RATE_LIMIT messages a second is cut off,
  * a reader that never drains its queue is dropped, and a connection that
  * stays silent (idle timeout; twice that once joined, where clients ping)
- * is closed by lws's own timeout.
+ * is closed by the idle sweep.
  *
- * Outgoing messages are queued and written one per writeable callback, as
- * lws requires. Closing is always asynchronous: sig_close() marks the conn,
- * the writeable callback starts lws's Close handshake once the queue is
+ * Idle deadlines are kept here, not in lws: each connection stamps its last
+ * sign of life (a cheap store per message), and one repeating loop timer
+ * (sig_sweep_start) walks the connections a few times per idle timeout and
+ * closes the silent ones. lws's own per-connection timeouts live in one
+ * sorted list whose every insert walks the pending ones, so re-arming one on
+ * each message would cost O(connections) per message.
+ *
+ * Outgoing messages are written at once when nothing is queued before them
+ * and the socket takes them (sig_can_write, which lws's own check backs:
+ * nothing of an earlier write still buffered, the socket writeable);
+ * otherwise they are queued and the writeable callback writes the queue, one
+ * message after another while the socket keeps taking them. A message for
+ * several recipients (a room broadcast) is serialized once into a
+ * reference-counted buffer that every recipient's queue shares
+ * (sig_send_shared).
+ *
+ * Closing is always asynchronous: sig_close() marks the conn, the writeable
+ * callback starts lws's Close handshake once the queue is
  * empty (a plain -1 there would drop the socket, and with libuv unread input
  * turns that into a reset that can swallow our last messages), lws then
  * reports LWS_CALLBACK_CLOSED and sig_closed() frees the conn. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,28 +42,101 @@
 #include "server.h"
 #include "signaling.h"
 
-struct outmsg {
-    outmsg *next;
+/* Serialized bytes shared by the queues of several connections. lws writes
+ * the frame header into the LWS_PRE bytes before the text on each write and
+ * leaves the text alone (a server does not mask), so the queues can share it. */
+struct sig_shared {
+    unsigned refs;
     size_t len;
     unsigned char buf[]; /* LWS_PRE bytes, then the text */
 };
+
+struct outmsg {
+    outmsg *next;
+    sig_shared *shared;  /* the bytes, if shared; NULL: they follow in buf */
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE bytes, then the text (unshared messages) */
+};
+
+static uv_timer_t sweep_timer;
+static bool sweep_running;
 
 uint64_t sig_now_ms(void)
 {
     return uv_hrtime() / 1000000u;
 }
 
+static void drop_queue(conn *c);
+static int write_first(conn *c);
+
 static bool is_joined(const conn *c)
 {
     return c->p && c->p->state == PS_JOINED;
 }
 
+/* Drop c at once, unsent messages and all, by two roads: its writeable
+ * callback returns -1, on which lws closes the socket (prompt even from loop
+ * timers, outside lws's service, where lws's own timers may not be re-armed
+ * yet), and lws's kill timeout, for a peer whose socket never becomes
+ * writeable again (one that stopped reading). Either way lws then reports the
+ * connection closed. */
+static void drop_now(conn *c)
+{
+    drop_queue(c);
+    c->closing = true;
+    c->dropped = true;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    lws_callback_on_writable(c->wsi);
+}
+
 /* Silent for idle_timeout before joining, twice that once joined or waiting
- * (a waiting joiner is also bounded by its entry timeout). */
+ * (a waiting joiner is also bounded by its entry timeout): the sweep below
+ * closes it. */
 static void arm_idle_timeout(conn *c)
 {
-    int secs = server.cfg.idle_timeout * (c->p ? 2 : 1);
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, secs);
+    c->last_active = sig_now_ms();
+}
+
+static void sweep(uv_timer_t *t)
+{
+    (void)t;
+    uint64_t now = sig_now_ms();
+    uint64_t idle = (uint64_t)server.cfg.idle_timeout * 1000u;
+    for (conn *c = server.conns; c; c = c->next) {
+        if (c->closing || now - c->last_active < idle * (c->p ? 2 : 1))
+            continue;
+        /* Dropped without a Close handshake (the peer is silent). */
+        drop_now(c);
+    }
+}
+
+int sig_sweep_start(void)
+{
+    /* A few sweeps per idle timeout: a silent connection goes between one
+     * and about 1.25 idle timeouts after its last message. */
+    uint64_t every = (uint64_t)server.cfg.idle_timeout * 250u;
+    if (every > 1000)
+        every = 1000;
+    if (every < 50)
+        every = 50;
+    if (uv_timer_init(&server.loop, &sweep_timer))
+        return -1;
+    if (uv_timer_start(&sweep_timer, sweep, every, every)) {
+        uv_close((uv_handle_t *)&sweep_timer, NULL);
+        return -1;
+    }
+    uv_unref((uv_handle_t *)&sweep_timer); /* not a reason for the loop to run */
+    sweep_running = true;
+    return 0;
+}
+
+void sig_sweep_stop(void)
+{
+    if (!sweep_running)
+        return;
+    sweep_running = false;
+    uv_timer_stop(&sweep_timer);
+    uv_close((uv_handle_t *)&sweep_timer, NULL);
 }
 
 conn *sig_open(struct lws *wsi, const char *origin)
@@ -71,12 +160,24 @@ void sig_touch(conn *c)
         arm_idle_timeout(c);
 }
 
+void sig_shared_release(sig_shared *s)
+{
+    if (s && --s->refs == 0)
+        free(s);
+}
+
+static void outmsg_free(outmsg *m)
+{
+    sig_shared_release(m->shared);
+    free(m);
+}
+
 static void drop_queue(conn *c)
 {
     while (c->out_head) {
         outmsg *m = c->out_head;
         c->out_head = m->next;
-        free(m);
+        outmsg_free(m);
     }
     c->out_tail = NULL;
     c->out_bytes = 0;
@@ -102,6 +203,51 @@ void sig_closed(conn *c)
     free(c);
 }
 
+/* Serialize msg (stolen) into one allocation: hdr bytes for the caller,
+ * LWS_PRE bytes for lws, then the compact text (in one pass when it fits 4
+ * KiB); *len gets the text's length. NULL on failure. */
+static unsigned char *serialize(json_t *msg, size_t hdr, size_t *len)
+{
+    char first[4096];
+    size_t flags = JSON_COMPACT;
+    size_t n = json_dumpb(msg, first, sizeof first, flags);
+    unsigned char *mem = n ? malloc(hdr + LWS_PRE + n) : NULL;
+    if (mem) {
+        if (n <= sizeof first)
+            memcpy(mem + hdr + LWS_PRE, first, n);
+        else
+            json_dumpb(msg, (char *)mem + hdr + LWS_PRE, n, flags);
+    }
+    json_decref(msg);
+    *len = n;
+    return mem;
+}
+
+static void enqueue(conn *c, outmsg *m)
+{
+    m->next = NULL;
+    if (c->out_tail)
+        c->out_tail->next = m;
+    else
+        c->out_head = m;
+    c->out_tail = m;
+    c->out_bytes += m->len;
+    if (c->out_bytes > SIG_QUEUE_MAX) {
+        /* The peer does not read: stop queueing for it and cut it off. */
+        parley_log(PARLEY_LOG_WARN, NULL, "signaling peer does not read its messages; closing");
+        drop_now(c);
+        return;
+    }
+    /* Alone in the queue and the socket takes it: written now, which spares
+     * the poll changes of a writeable callback. Otherwise it waits its turn. */
+    if (c->out_head == m && sig_can_write && sig_can_write(c->wsi)) {
+        if (write_first(c))
+            drop_now(c);
+        return;
+    }
+    lws_callback_on_writable(c->wsi);
+}
+
 void sig_send(conn *c, json_t *msg)
 {
     if (!msg)
@@ -110,47 +256,68 @@ void sig_send(conn *c, json_t *msg)
         json_decref(msg);
         return;
     }
-    size_t flags = JSON_COMPACT;
-    size_t len = json_dumpb(msg, NULL, 0, flags);
-    outmsg *m = len ? malloc(sizeof *m + LWS_PRE + len) : NULL;
-    if (m)
-        json_dumpb(msg, (char *)m->buf + LWS_PRE, len, flags);
-    json_decref(msg);
+    size_t len;
+    outmsg *m = (outmsg *)serialize(msg, offsetof(outmsg, buf), &len);
     if (!m)
         return;
-    m->next = NULL;
+    m->shared = NULL;
     m->len = len;
-    if (c->out_tail)
-        c->out_tail->next = m;
-    else
-        c->out_head = m;
-    c->out_tail = m;
-    c->out_bytes += len;
-    if (c->out_bytes > SIG_QUEUE_MAX) {
-        /* The peer does not read: stop queueing for it and cut it off. */
-        parley_log(PARLEY_LOG_WARN, NULL, "signaling peer does not read its messages; closing");
-        drop_queue(c);
-        c->closing = true;
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    enqueue(c, m);
+}
+
+sig_shared *sig_shared_new(json_t *msg)
+{
+    if (!msg)
+        return NULL;
+    size_t len;
+    sig_shared *s = (sig_shared *)serialize(msg, offsetof(sig_shared, buf), &len);
+    if (!s)
+        return NULL;
+    s->refs = 1;
+    s->len = len;
+    return s;
+}
+
+void sig_send_shared(conn *c, sig_shared *s)
+{
+    if (!s || !c || c->closing)
         return;
-    }
-    lws_callback_on_writable(c->wsi);
+    outmsg *m = malloc(sizeof *m);
+    if (!m)
+        return;
+    s->refs++;
+    m->shared = s;
+    m->len = s->len;
+    enqueue(c, m);
+}
+
+bool (*sig_can_write)(struct lws *wsi);
+
+/* Write the first queued message. -1: the connection is broken. */
+static int write_first(conn *c)
+{
+    outmsg *m = c->out_head;
+    c->out_head = m->next;
+    if (!c->out_head)
+        c->out_tail = NULL;
+    c->out_bytes -= m->len;
+    unsigned char *text = (m->shared ? m->shared->buf : m->buf) + LWS_PRE;
+    int n = lws_write(c->wsi, text, m->len, LWS_WRITE_TEXT);
+    size_t len = m->len;
+    outmsg_free(m);
+    return n < (int)len ? -1 : 0;
 }
 
 int sig_writeable(conn *c)
 {
-    outmsg *m = c->out_head;
-    if (m) {
-        c->out_head = m->next;
-        if (!c->out_head)
-            c->out_tail = NULL;
-        c->out_bytes -= m->len;
-        int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-        size_t len = m->len;
-        free(m);
-        if (n < (int)len)
+    if (c->dropped)
+        return -1;
+    /* Everything queued while the socket takes it: one writeable callback
+     * (and one round of poll changes) for a burst of messages. */
+    for (int i = 0; c->out_head; i++) {
+        if (write_first(c))
             return -1;
-        if (c->out_head) {
+        if (c->out_head && (i >= SIG_WRITE_BURST || !sig_can_write || !sig_can_write(c->wsi))) {
             lws_callback_on_writable(c->wsi);
             return 0;
         }

@@ -27,10 +27,12 @@
 #define SIG_RATE_LIMIT 50          /* messages per second */
 #define SIG_QUEUE_MAX (4 << 20)    /* unsent bytes before a reader counts as stuck */
 #define SIG_ID_MAX 64
+#define SIG_WRITE_BURST 64         /* messages written in one writeable callback */
 
 struct lws;
 struct participant;
 typedef struct outmsg outmsg;
+typedef struct sig_shared sig_shared;
 
 typedef struct conn {
     struct lws *wsi;
@@ -42,6 +44,8 @@ typedef struct conn {
     bool rx_binary;
     bool closing;              /* input ignored; closed once the queue is sent */
     bool close_sent;           /* the Close handshake has begun */
+    bool dropped;              /* to be closed at once, without a Close handshake */
+    uint64_t last_active;      /* idle timeout: the last message or pong (ms) */
     uint64_t window_start;     /* rate limit: start of the current second (ms) */
     int window_count;
     struct participant *p;     /* joined, waiting or NULL */
@@ -55,8 +59,25 @@ int sig_writeable(conn *c); /* -1: close it now */
 void sig_touch(conn *c);    /* the peer showed life (a WebSocket pong) */
 void sig_closed(conn *c);
 
+/* The idle sweep: a repeating loop timer that closes connections silent
+ * past their idle timeout. Started once the listener runs; stopped at
+ * shutdown. */
+int sig_sweep_start(void);
+void sig_sweep_stop(void);
+
+/* Set by the transport (listener.c): whether wsi takes a write right now
+ * (nothing of an earlier write still buffered, the socket writeable). While
+ * NULL every message waits for the writeable callback, one per callback. */
+extern bool (*sig_can_write)(struct lws *wsi);
+
 /* Sending. */
 void sig_send(conn *c, json_t *msg);
+/* One message for several connections: serialized once (msg stolen; NULL
+ * if it could not be), queued to each with sig_send_shared, and released
+ * by its maker once queued everywhere. */
+sig_shared *sig_shared_new(json_t *msg);
+void sig_send_shared(conn *c, sig_shared *s);
+void sig_shared_release(sig_shared *s);
 /* {"type":"response","id":id,"ok":true, ...members of result (stolen, may be NULL)} */
 void sig_reply(conn *c, const char *id, json_t *result);
 /* Fill ctx with what c knows (room, session, participant, organisation). */

@@ -362,7 +362,10 @@ struct lws_context *transport_context_new(parley_client *client)
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    /* JUST_USE_RAW_ORIGIN: send the application's Origin as given; without it
+     * lws prefixes "http://" to it, and no room with allowedOrigins could be joined. */
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                   LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN;
     info.foreign_loops = loops;
     info.user = client;
     info.gid = -1;

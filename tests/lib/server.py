@@ -85,6 +85,13 @@ def token(key, **kw):
     return mint(claims(key, **kw), key["secret"])
 
 
+def cli_token(key, *flags):
+    """A token for key ({"apikey","secret"}) minted by the real `parley token` with flags."""
+    cp = harness.parley("token", "--apikey", key["apikey"], "--secret", key["secret"], *flags)
+    assert cp.returncode == 0, f"parley token {flags}: {cp.stderr}"
+    return cp.stdout.strip()
+
+
 # ---- the server -----------------------------------------------------------
 
 class Server:
@@ -236,6 +243,10 @@ class Server:
         ws.send(msg)
         return ws, ws.wait(expect)
 
+    def parley_join(self, tok, meeting, *args, participant=None, seconds=None):
+        """`parley join --json` (libparley) against this server, in the background."""
+        return Join(self, tok, meeting, *args, participant=participant, seconds=seconds)
+
     def assert_serving(self):
         """The server still answers REST and signaling."""
         assert self.rest("GET", "/healthz") == (200, {"ok": True})
@@ -332,3 +343,79 @@ class WS:
             LOOP.run_until_complete(asyncio.wait_for(self.conn.close(), 3))
         except Exception:
             pass
+
+
+class Join:
+    """`parley join --json` running in the background; its events as dicts.
+
+    The command prints every libparley event as one JSON line, so a test sees
+    exactly what an application sees."""
+
+    def __init__(self, server, tok, meeting, *args, participant=None, seconds=None):
+        cmd = [harness.binary("parley"), "join", "--url", server.url, "--token", tok, "--meeting", meeting, "--json"]
+        if server.tls:
+            cmd.append("--insecure")
+        if participant is not None:
+            cmd += ["--participant", participant]
+        if seconds is not None:
+            cmd += ["--seconds", str(seconds)]
+        self.proc = subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.partial = b""
+        self.events = []
+        self.seen = 0  # events already matched by wait()
+        self.rc = None
+        self.stderr = ""
+
+    def _take(self, data):
+        lines = (self.partial + data).split(b"\n")
+        self.partial = lines.pop()
+        self.events += [json.loads(line) for line in lines if line.strip()]
+
+    def _read(self, timeout):
+        """Read what is there; False when nothing came in time, None at EOF."""
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            return False
+        data = os.read(fd, 65536)
+        if not data:
+            return None
+        self._take(data)
+        return True
+
+    def wait(self, event, timeout=10, **match):
+        """The next event named event (with those field values) after the last one waited for."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i in range(self.seen, len(self.events)):
+                e = self.events[i]
+                if e["event"] == event and all(e.get(k) == v for k, v in match.items()):
+                    self.seen = i + 1
+                    return e
+            left = deadline - time.monotonic()
+            if left <= 0 or self._read(left) is None:
+                raise AssertionError(f"no {event} {match}; got {self.events} {self.stderr}")
+
+    def finish(self, timeout=20):
+        """Wait for the exit; returns the exit status."""
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        self._take(out + b"\n")
+        self.stderr += err.decode(errors="replace")
+        self.rc = self.proc.returncode
+        return self.rc
+
+    def stop(self):
+        """SIGTERM (which leaves the meeting cleanly), then the exit status."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.finish()
+
+    def names(self):
+        return [e["event"] for e in self.events]
+
+    def errors(self):
+        return [e for e in self.events if e["event"] == "error"]
