@@ -108,23 +108,31 @@ void ev_record(int code, const ev_ctx *ctx, const char *message,
                    parley_store_errmsg(server.store));
 }
 
+/* The part every error body shares, signaling or REST: {code, name, message}
+ * added to body, after recording the error in the history; the request id
+ * lands in rid. */
+static void error_body(json_t *body, int code, const ev_ctx *ctx, char rid[PARLEY_REQUEST_ID_LEN + 1])
+{
+    const parley_error_info *e = info_of(code);
+    char message[1024];
+    ev_message(code, ctx, message, sizeof message);
+    ev_record(code, ctx, message, rid);
+    json_object_set_new(body, "code", json_integer(code));
+    json_object_set_new(body, "name", json_string(e ? e->name : "UNKNOWN_ERROR"));
+    json_object_set_new(body, "message", json_string(message));
+}
+
 json_t *ev_error(int code, bool fatal, const ev_ctx *ctx)
 {
     static const ev_ctx none;
     if (!ctx)
         ctx = &none;
-    const parley_error_info *e = info_of(code);
-    char message[1024], rid[PARLEY_REQUEST_ID_LEN + 1];
-    ev_message(code, ctx, message, sizeof message);
-    ev_record(code, ctx, message, rid);
-
+    char rid[PARLEY_REQUEST_ID_LEN + 1];
     json_t *ev = json_object();
     json_object_set_new(ev, "type", json_string("error"));
     if (ctx->id)
         json_object_set_new(ev, "id", json_string(ctx->id));
-    json_object_set_new(ev, "code", json_integer(code));
-    json_object_set_new(ev, "name", json_string(e ? e->name : "UNKNOWN_ERROR"));
-    json_object_set_new(ev, "message", json_string(message));
+    error_body(ev, code, ctx, rid);
     if (ctx->hint)
         json_object_set_new(ev, "hint", json_string(ctx->hint));
     json_object_set_new(ev, "fatal", json_boolean(fatal));
@@ -141,14 +149,9 @@ json_t *ev_rest_error(int code, int status, const ev_ctx *ctx)
     static const ev_ctx none;
     if (!ctx)
         ctx = &none;
-    const parley_error_info *e = info_of(code);
-    char message[1024], rid[PARLEY_REQUEST_ID_LEN + 1];
-    ev_message(code, ctx, message, sizeof message);
-    ev_record(code, ctx, message, rid);
+    char rid[PARLEY_REQUEST_ID_LEN + 1];
     json_t *body = json_object();
-    json_object_set_new(body, "code", json_integer(code));
-    json_object_set_new(body, "name", json_string(e ? e->name : "UNKNOWN_ERROR"));
-    json_object_set_new(body, "message", json_string(message));
+    error_body(body, code, ctx, rid);
     json_object_set_new(body, "statusCode", json_integer(status));
     if (ctx->hint)
         json_object_set_new(body, "hint", json_string(ctx->hint));
