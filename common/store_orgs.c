@@ -131,6 +131,21 @@ int parley_store_org_get_by_id(parley_store *st, int64_t id, parley_org *out)
     return get_org(st, NULL, id, out);
 }
 
+/* The ten parameters INSERT and UPDATE share: ?1 name ... ?10 the time now. */
+static void bind_org(sqlite3_stmt *stmt, const parley_org *org)
+{
+    store_bind_text(stmt, 1, org->name);
+    store_bind_text(stmt, 2, parley_org_state_name(org->state));
+    store_bind_text(stmt, 3, org->message);
+    sqlite3_bind_int(stmt, 4, org->addons);
+    sqlite3_bind_int(stmt, 5, org->limits.max_speakers);
+    sqlite3_bind_int(stmt, 6, org->limits.max_viewers);
+    sqlite3_bind_int(stmt, 7, org->limits.max_recordings);
+    sqlite3_bind_int(stmt, 8, org->limits.max_hls);
+    sqlite3_bind_int(stmt, 9, org->limits.max_livestreams);
+    sqlite3_bind_int64(stmt, 10, parley_now_ms());
+}
+
 int parley_store_org_create(parley_store *st, const parley_org *org, parley_org *out)
 {
     store_ok(st);
@@ -146,16 +161,7 @@ int parley_store_org_create(parley_store *st, const parley_org *org, parley_org 
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)");
     if (rc)
         return rc;
-    store_bind_text(stmt, 1, org->name);
-    store_bind_text(stmt, 2, parley_org_state_name(org->state));
-    store_bind_text(stmt, 3, org->message);
-    sqlite3_bind_int(stmt, 4, org->addons);
-    sqlite3_bind_int(stmt, 5, org->limits.max_speakers);
-    sqlite3_bind_int(stmt, 6, org->limits.max_viewers);
-    sqlite3_bind_int(stmt, 7, org->limits.max_recordings);
-    sqlite3_bind_int(stmt, 8, org->limits.max_hls);
-    sqlite3_bind_int(stmt, 9, org->limits.max_livestreams);
-    sqlite3_bind_int64(stmt, 10, parley_now_ms());
+    bind_org(stmt, org);
     int step = sqlite3_step(stmt);
     if (step == SQLITE_CONSTRAINT)
         rc = store_fail(st, PARLEY_STORE_EXISTS, "organisation '%s' already exists", org->name);
@@ -182,16 +188,7 @@ int parley_store_org_update(parley_store *st, parley_org *org)
                        " max_livestreams = ?9, updated_at = ?10 WHERE name = ?1");
     if (rc)
         return rc;
-    store_bind_text(stmt, 1, org->name);
-    store_bind_text(stmt, 2, parley_org_state_name(org->state));
-    store_bind_text(stmt, 3, org->message);
-    sqlite3_bind_int(stmt, 4, org->addons);
-    sqlite3_bind_int(stmt, 5, org->limits.max_speakers);
-    sqlite3_bind_int(stmt, 6, org->limits.max_viewers);
-    sqlite3_bind_int(stmt, 7, org->limits.max_recordings);
-    sqlite3_bind_int(stmt, 8, org->limits.max_hls);
-    sqlite3_bind_int(stmt, 9, org->limits.max_livestreams);
-    sqlite3_bind_int64(stmt, 10, parley_now_ms());
+    bind_org(stmt, org);
     rc = store_exec_stmt(st, stmt, "updating an organisation");
     int changed = sqlite3_changes(st->db);
     store_finalize(st, stmt);
