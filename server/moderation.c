@@ -90,10 +90,16 @@ void handle_request_mute(conn *c, json_t *msg, const char *id)
     participant *t = target_of(c, msg, id, false);
     if (!t)
         return;
+    if (!t->conn) {
+        /* Still in the room, within its reconnection grace, but nobody to tell:
+         * say so rather than report a delivery that did not happen. */
+        sig_error(c, PARLEY_ERR_USER_CLOSED_ERROR_CODE, id,
+                  "the participant's connection is closed; it may reconnect shortly");
+        return;
+    }
     sig_reply(c, id, NULL);
-    if (t->conn)
-        sig_send(t->conn, json_pack("{s:s, s:s, s:s}", "type", "mute-requested", "by", c->p->id,
-                                    "kind", kind));
+    sig_send(t->conn, json_pack("{s:s, s:s, s:s}", "type", "mute-requested", "by", c->p->id,
+                                "kind", kind));
 }
 
 static void set_lock(conn *c, const char *id, bool locked)

@@ -170,6 +170,36 @@ def test_grace_expiry_tells_the_others_1001():
     other.close()
 
 
+# provokes 103
+def test_asking_a_participant_whose_connection_dropped_answers_103():
+    room = S.room(KEY)
+    host, _ = host_in(room)
+    alice, _ = S.join(KEY, room, "alice")
+    host.wait("participant-joined")
+    alice.conn.transport.abort()  # the network drops; alice is away, within her grace
+    # Until the server has seen the drop, the request still reaches her socket
+    # (answered ok); once it has, the answer is 103, never a silent ok.
+    deadline = time.monotonic() + 0.8
+    answer = None
+    n = 0
+    while time.monotonic() < deadline:
+        n += 1
+        host.send({"type": "request-mute", "id": f"m{n}", "participantId": "alice", "kind": "audio"})
+        answer = host.next()
+        if answer["type"] == "error":
+            break
+        assert answer["type"] == "response" and answer["ok"] is True, answer
+        time.sleep(0.05)
+    assert answer["type"] == "error" and answer["code"] == 103, answer
+    assert answer["name"] == "USER_CLOSED_ERROR_CODE" and answer["fatal"] is False, answer
+    assert answer["id"] == f"m{n}" and "closed" in answer["hint"], answer
+    # After the grace she has left: the same request is about nobody (102).
+    host.wait("participant-left", timeout=4)
+    host.send({"type": "request-mute", "id": "late", "participantId": "alice", "kind": "audio"})
+    assert host.error(102)["id"] == "late"
+    host.close()
+
+
 def test_reconnect_replaces_a_half_open_connection():
     room = S.room(KEY)
     other, _ = S.join(KEY, room, "other")
