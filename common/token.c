@@ -25,19 +25,9 @@
 #include <openssl/hmac.h>
 
 #include <parley/error_codes.h>
+#include "errtext.h"
 
 #define HS256_SIG_LEN 43 /* base64url of 32 bytes, unpadded */
-
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-    if (!buf || !len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- names of list values ---------------------------------------------- */
 
@@ -80,14 +70,14 @@ bool parley_token_flags_parse(parley_token_list list, const char *csv, unsigned 
         size_t n = end ? (size_t)(end - p) : strlen(p);
         char item[32];
         if (n == 0 || n >= sizeof(item)) {
-            say(err, errlen, "empty or overlong item in '%.64s'", csv);
+            parley_errtext(err, errlen, "empty or overlong item in '%.64s'", csv);
             return false;
         }
         memcpy(item, p, n);
         item[n] = '\0';
         unsigned bit = parley_token_flag(list, item);
         if (!bit) {
-            say(err, errlen, "unknown value '%s'", item);
+            parley_errtext(err, errlen, "unknown value '%s'", item);
             return false;
         }
         m |= bit;
@@ -199,7 +189,7 @@ static bool parse_claims(const json_t *obj, parley_token_claims *c, char *detail
     if (!read_time(obj, "exp", &c->has_exp, &c->exp) ||
         !read_time(obj, "nbf", &c->has_nbf, &c->nbf) ||
         !read_time(obj, "iat", &c->has_iat, &c->iat)) {
-        say(detail, len, "exp, nbf and iat must be numbers");
+        parley_errtext(detail, len, "exp, nbf and iat must be numbers");
         return false;
     }
     return true;
@@ -247,17 +237,17 @@ static bool split(const char *token, size_t *signed_len, const char **sig)
 static bool shape_ok(const char *token, char *detail, size_t len)
 {
     if (!token || !*token) {
-        say(detail, len, "no token");
+        parley_errtext(detail, len, "no token");
         return false;
     }
     if (strlen(token) > PARLEY_TOKEN_MAX_LEN) {
-        say(detail, len, "token longer than %d characters", PARLEY_TOKEN_MAX_LEN);
+        parley_errtext(detail, len, "token longer than %d characters", PARLEY_TOKEN_MAX_LEN);
         return false;
     }
     size_t signed_len;
     const char *sig;
     if (!split(token, &signed_len, &sig)) {
-        say(detail, len, "not a JWT (header.payload.signature)");
+        parley_errtext(detail, len, "not a JWT (header.payload.signature)");
         return false;
     }
     return true;
@@ -273,19 +263,19 @@ int parley_token_verify(const char *token, const char *secret, time_t now,
     memset(claims, 0, sizeof(*claims));
     if (expired)
         *expired = false;
-    say(detail, detail_len, "ok");
+    parley_errtext(detail, detail_len, "ok");
     if (!now)
         now = time(NULL);
     if (!shape_ok(token, detail, detail_len))
         return PARLEY_ERR_INVALID_TOKEN;
     if (!secret || !*secret) {
-        say(detail, detail_len, "no secret to verify with");
+        parley_errtext(detail, detail_len, "no secret to verify with");
         return PARLEY_ERR_INVALID_TOKEN;
     }
 
     jwt_t *jwt = NULL;
     if (jwt_decode(&jwt, token, (const unsigned char *)secret, (int)strlen(secret)) != 0 || !jwt) {
-        say(detail, detail_len, "malformed token or bad signature");
+        parley_errtext(detail, detail_len, "malformed token or bad signature");
         return PARLEY_ERR_INVALID_TOKEN;
     }
     int rc = PARLEY_ERR_INVALID_TOKEN;
@@ -293,7 +283,7 @@ int parley_token_verify(const char *token, const char *secret, time_t now,
     json_t *payload = NULL;
     const char *alg = jwt_get_header(jwt, "alg");
     if (jwt_get_alg(jwt) != JWT_ALG_HS256 || !alg || strcmp(alg, "HS256") != 0) {
-        say(detail, detail_len, "alg %.16s refused: only HS256 is accepted", alg ? alg : "(none)");
+        parley_errtext(detail, detail_len, "alg %.16s refused: only HS256 is accepted", alg ? alg : "(none)");
         goto out;
     }
 
@@ -305,7 +295,7 @@ int parley_token_verify(const char *token, const char *secret, time_t now,
     if (strlen(sig) != HS256_SIG_LEN || !hs256_b64url(secret, token, signed_len, want) ||
         CRYPTO_memcmp(want, sig, HS256_SIG_LEN) != 0) {
         OPENSSL_cleanse(want, sizeof(want));
-        say(detail, detail_len, "bad signature");
+        parley_errtext(detail, detail_len, "bad signature");
         goto out;
     }
     OPENSSL_cleanse(want, sizeof(want));
@@ -313,17 +303,17 @@ int parley_token_verify(const char *token, const char *secret, time_t now,
     grants = jwt_get_grants_json(jwt, NULL);
     payload = grants ? json_loads(grants, 0, NULL) : NULL;
     if (!json_is_object(payload)) {
-        say(detail, detail_len, "payload is not a JSON object");
+        parley_errtext(detail, detail_len, "payload is not a JSON object");
         goto out;
     }
     if (!parse_claims(payload, claims, detail, detail_len))
         goto out;
     if (claims->has_nbf && (long)now + PARLEY_TOKEN_LEEWAY < claims->nbf) {
-        say(detail, detail_len, "token not valid before %ld (now %ld)", claims->nbf, (long)now);
+        parley_errtext(detail, detail_len, "token not valid before %ld (now %ld)", claims->nbf, (long)now);
         goto out;
     }
     if (claims->has_exp && (long)now > claims->exp + PARLEY_TOKEN_LEEWAY) {
-        say(detail, detail_len, "token expired at %ld (now %ld)", claims->exp, (long)now);
+        parley_errtext(detail, detail_len, "token expired at %ld (now %ld)", claims->exp, (long)now);
         if (expired)
             *expired = true;
         goto out;
@@ -451,27 +441,27 @@ int parley_token_check(parley_store *st, const char *token, parley_token_context
     if (!shape_ok(token, out->detail, sizeof(out->detail)))
         return answer(out, ctx, PARLEY_ERR_INVALID_TOKEN, false);
     if (!peek_hs256(token)) {
-        say(out->detail, sizeof(out->detail), "not an HS256 JWT");
+        parley_errtext(out->detail, sizeof(out->detail), "not an HS256 JWT");
         return answer(out, ctx, PARLEY_ERR_INVALID_TOKEN, false);
     }
 
     /* 2: the key. */
     char *apikey = parley_token_peek_apikey(token);
     if (!apikey) {
-        say(out->detail, sizeof(out->detail), "apikey claim missing");
+        parley_errtext(out->detail, sizeof(out->detail), "apikey claim missing");
         return answer(out, ctx, PARLEY_ERR_INVALID_API_KEY, false);
     }
     int rc = st ? parley_store_key_get(st, apikey, &out->key) : PARLEY_STORE_ERROR;
     if (rc == PARLEY_STORE_OK)
         rc = parley_store_org_get_by_id(st, out->key.org_id, &out->org);
     if (rc == PARLEY_STORE_NOT_FOUND) {
-        say(out->detail, sizeof(out->detail), "unknown API key '%.64s'", apikey);
+        parley_errtext(out->detail, sizeof(out->detail), "unknown API key '%.64s'", apikey);
         free(apikey);
         return answer(out, ctx, PARLEY_ERR_INVALID_API_KEY, false);
     }
     free(apikey);
     if (rc != PARLEY_STORE_OK) {
-        say(out->detail, sizeof(out->detail), "store: %s",
+        parley_errtext(out->detail, sizeof(out->detail), "store: %s",
             st ? parley_store_errmsg(st) : "no store");
         return answer(out, ctx, PARLEY_ERR_UNKNOWN_ERROR, false);
     }
@@ -487,7 +477,7 @@ int parley_token_check(parley_store *st, const char *token, parley_token_context
     /* 3: the organisation. */
     if (out->org.state != PARLEY_ORG_ACTIVE) {
         bool disc = out->org.state == PARLEY_ORG_DISCONTINUED;
-        say(out->detail, sizeof(out->detail), "%s",
+        parley_errtext(out->detail, sizeof(out->detail), "%s",
             out->org.message[0] ? out->org.message
                                 : disc ? "organisation discontinued" : "organisation deactivated");
         return answer(out, ctx,
@@ -498,7 +488,7 @@ int parley_token_check(parley_store *st, const char *token, parley_token_context
     /* 4: permissions. */
     const parley_token_claims *c = &out->claims;
     if (!c->permissions_present || c->permissions_invalid) {
-        say(out->detail, sizeof(out->detail), "%s",
+        parley_errtext(out->detail, sizeof(out->detail), "%s",
             !c->permissions_present ? "permissions claim missing"
             : (c->permissions & PARLEY_PERM_ASK_JOIN) &&
                     (c->permissions & (PARLEY_PERM_ALLOW_JOIN | PARLEY_PERM_ALLOW_MOD))
@@ -511,11 +501,11 @@ int parley_token_check(parley_store *st, const char *token, parley_token_context
     bool allowed = ctx == PARLEY_TOKEN_CTX_REST ? parley_token_may_use_rest(c)
                                                  : parley_token_may_join(c);
     if (!allowed) {
-        say(out->detail, sizeof(out->detail), "token roles do not include '%s'",
+        parley_errtext(out->detail, sizeof(out->detail), "token roles do not include '%s'",
             ctx == PARLEY_TOKEN_CTX_REST ? "crawler" : "rtc");
         return answer(out, ctx, PARLEY_ERR_UNAUTHORIZED_ROLE, false);
     }
-    say(out->detail, sizeof(out->detail), "ok");
+    parley_errtext(out->detail, sizeof(out->detail), "ok");
     out->code = 0;
     return 0;
 }
@@ -527,31 +517,31 @@ int parley_token_sign(const json_t *claims, const char *secret, char **out, char
 {
     *out = NULL;
     if (!json_is_object(claims)) {
-        say(err, errlen, "claims must be a JSON object");
+        parley_errtext(err, errlen, "claims must be a JSON object");
         return -1;
     }
     if (!secret || !*secret) {
-        say(err, errlen, "no secret to sign with");
+        parley_errtext(err, errlen, "no secret to sign with");
         return -1;
     }
     char *text = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
     jwt_t *jwt = NULL;
     int rc = -1;
     if (!text || jwt_new(&jwt) != 0) {
-        say(err, errlen, "out of memory");
+        parley_errtext(err, errlen, "out of memory");
         goto done;
     }
     if (jwt_add_grants_json(jwt, text) != 0) {
-        say(err, errlen, "libjwt refused the claims");
+        parley_errtext(err, errlen, "libjwt refused the claims");
         goto done;
     }
     if (jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)secret, (int)strlen(secret)) != 0) {
-        say(err, errlen, "libjwt refused the key");
+        parley_errtext(err, errlen, "libjwt refused the key");
         goto done;
     }
     *out = jwt_encode_str(jwt);
     if (!*out) {
-        say(err, errlen, "libjwt could not encode the token (%s)", strerror(errno));
+        parley_errtext(err, errlen, "libjwt could not encode the token (%s)", strerror(errno));
         goto done;
     }
     rc = 0;
@@ -566,7 +556,7 @@ int parley_token_mint(const parley_token_grant *g, const char *secret, time_t no
 {
     *out = NULL;
     if (!g || !g->apikey || !*g->apikey) {
-        say(err, errlen, "an apikey is required");
+        parley_errtext(err, errlen, "an apikey is required");
         return -1;
     }
     if (!now)
@@ -592,7 +582,7 @@ int parley_token_mint(const parley_token_grant *g, const char *secret, time_t no
     if ((g->room_id && !json_object_get(c, "roomId")) ||
         (g->participant_id && !json_object_get(c, "participantId")) ||
         !json_object_get(c, "apikey")) {
-        say(err, errlen, "claims must be UTF-8 text");
+        parley_errtext(err, errlen, "claims must be UTF-8 text");
         json_decref(c);
         return -1;
     }

@@ -18,34 +18,13 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include "errtext.h"
 
 struct parley_cert {
     X509 *x509;
     EVP_PKEY *pkey;
     char fingerprint[PARLEY_FINGERPRINT_LEN];
 };
-
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-    if (!buf || !len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
-
-/* "what: OpenSSL's reason" into err, and an empty error queue. */
-static void say_ssl(char *err, size_t errlen, const char *what)
-{
-    unsigned long e = ERR_peek_last_error();
-    char reason[160] = "unknown error";
-    if (e)
-        ERR_error_string_n(e, reason, sizeof reason);
-    say(err, errlen, "%s: %s", what, reason);
-    ERR_clear_error();
-}
 
 int parley_fingerprint_of(X509 *x, char out[PARLEY_FINGERPRINT_LEN])
 {
@@ -103,7 +82,7 @@ static parley_cert *finish(X509 *x, EVP_PKEY *k, char *err, size_t errlen)
 {
     parley_cert *c = calloc(1, sizeof *c);
     if (!c || parley_fingerprint_of(x, c->fingerprint) != 0) {
-        say(err, errlen, "cannot fingerprint the certificate");
+        parley_errtext(err, errlen, "cannot fingerprint the certificate");
         free(c);
         X509_free(x);
         EVP_PKEY_free(k);
@@ -136,7 +115,7 @@ parley_cert *parley_cert_generate(unsigned days, char *err, size_t errlen)
     BN_free(serial);
     X509_NAME_free(name);
     if (!ok) {
-        say_ssl(err, errlen, "cannot make a certificate");
+        parley_errtext_ssl(err, errlen, "cannot make a certificate");
         X509_free(x);
         EVP_PKEY_free(k);
         return NULL;
@@ -149,25 +128,25 @@ parley_cert *parley_cert_load(const char *cert_path, const char *key_path, char 
 {
     FILE *f = cert_path ? fopen(cert_path, "r") : NULL;
     if (!f) {
-        say(err, errlen, "%s: %s", cert_path ? cert_path : "(null)", strerror(errno));
+        parley_errtext(err, errlen, "%s: %s", cert_path ? cert_path : "(null)", strerror(errno));
         return NULL;
     }
     X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     if (!x) {
-        say_ssl(err, errlen, "not a PEM certificate");
+        parley_errtext_ssl(err, errlen, "not a PEM certificate");
         return NULL;
     }
     f = key_path ? fopen(key_path, "r") : NULL;
     if (!f) {
-        say(err, errlen, "%s: %s", key_path ? key_path : "(null)", strerror(errno));
+        parley_errtext(err, errlen, "%s: %s", key_path ? key_path : "(null)", strerror(errno));
         X509_free(x);
         return NULL;
     }
     EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
     fclose(f);
     if (!k || X509_check_private_key(x, k) != 1) {
-        say_ssl(err, errlen,
+        parley_errtext_ssl(err, errlen,
                 k ? "the key does not match the certificate" : "not a PEM private key");
         X509_free(x);
         EVP_PKEY_free(k);
@@ -181,7 +160,7 @@ int parley_cert_save(const parley_cert *c, const char *cert_path, const char *ke
 {
     FILE *f = fopen(cert_path, "w");
     if (!f || !PEM_write_X509(f, c->x509)) {
-        say(err, errlen, "%s: cannot write the certificate", cert_path);
+        parley_errtext(err, errlen, "%s: cannot write the certificate", cert_path);
         if (f)
             fclose(f);
         ERR_clear_error();
@@ -191,7 +170,7 @@ int parley_cert_save(const parley_cert *c, const char *cert_path, const char *ke
     int fd = open(key_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f || !PEM_write_PrivateKey(f, c->pkey, NULL, NULL, 0, NULL, NULL)) {
-        say(err, errlen, "%s: cannot write the key", key_path);
+        parley_errtext(err, errlen, "%s: cannot write the key", key_path);
         if (f)
             fclose(f);
         else if (fd >= 0)

@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include "errtext.h"
 
 #define MAX_RTO_US 8000000u
 #define SRTP_LABEL "EXTRACTOR-dtls_srtp"
@@ -166,30 +167,18 @@ static const char *profile_list(unsigned mask)
     return NULL;
 }
 
-static void say(char *buf, size_t len, const char *what)
-{
-    if (!buf || !len)
-        return;
-    unsigned long e = ERR_peek_last_error();
-    char reason[128] = "";
-    if (e)
-        ERR_error_string_n(e, reason, sizeof reason);
-    snprintf(buf, len, "%s%s%s", what, e ? ": " : "", reason);
-    ERR_clear_error();
-}
-
 parley_dtls *parley_dtls_new(const parley_dtls_config *config, char *err, size_t errlen)
 {
     const char *profiles = config ? profile_list(config->profiles) : NULL;
     if (!config || !config->cert || !config->send || !profiles ||
         (config->role != PARLEY_DTLS_SERVER && config->role != PARLEY_DTLS_CLIENT)) {
-        say(err, errlen, "a DTLS endpoint needs a role, a certificate, a send callback and "
+        parley_errtext_ssl(err, errlen, "a DTLS endpoint needs a role, a certificate, a send callback and "
                          "known SRTP profiles");
         return NULL;
     }
     parley_dtls *d = calloc(1, sizeof *d);
     if (!d) {
-        say(err, errlen, "out of memory");
+        parley_errtext_ssl(err, errlen, "out of memory");
         return NULL;
     }
     d->cfg = *config;
@@ -204,7 +193,7 @@ parley_dtls *parley_dtls_new(const parley_dtls_config *config, char *err, size_t
         d->cfg.now_ms = monotonic_ms;
     if (config->remote_fingerprint &&
         parley_dtls_set_remote_fingerprint(d, config->remote_fingerprint) != 0) {
-        say(err, errlen, "the remote fingerprint is not a sha-256 fingerprint");
+        parley_errtext_ssl(err, errlen, "the remote fingerprint is not a sha-256 fingerprint");
         free(d);
         return NULL;
     }
@@ -254,7 +243,7 @@ parley_dtls *parley_dtls_new(const parley_dtls_config *config, char *err, size_t
         ok = false;
     }
     if (!ok) {
-        say(err, errlen, what);
+        parley_errtext_ssl(err, errlen, what);
         parley_dtls_free(d);
         return NULL;
     }

@@ -20,22 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "errtext.h"
 
 #define OPUS_FMTP "minptime=10;useinbandfec=1"
 #define H264_FMTP "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
 #define VIDEO_FB (PARLEY_SDP_FB_NACK | PARLEY_SDP_FB_NACK_PLI | PARLEY_SDP_FB_CCM_FIR)
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- a growing string ------------------------------------------------------ */
 
@@ -133,24 +122,24 @@ static int ip_family(const char *addr)
 static int check_local(const parley_sdp_local *l, const char **fp, char *err, size_t errlen)
 {
     if (!l) {
-        set_err(err, errlen, "no local description");
+        parley_errtext(err, errlen, "no local description");
         return PARLEY_SDP_EINVAL;
     }
     if (!ice_token(l->ice_ufrag, 4) || !ice_token(l->ice_pwd, 22)) {
-        set_err(err, errlen, "bad local ICE credentials");
+        parley_errtext(err, errlen, "bad local ICE credentials");
         return PARLEY_SDP_EINVAL;
     }
     if (!fingerprint_ok(l->fingerprint, fp)) {
-        set_err(err, errlen, "bad local fingerprint (sha-256 hex pairs)");
+        parley_errtext(err, errlen, "bad local fingerprint (sha-256 hex pairs)");
         return PARLEY_SDP_EINVAL;
     }
     if (l->port == 0 || l->n_addresses == 0 || !l->addresses) {
-        set_err(err, errlen, "no local port or address");
+        parley_errtext(err, errlen, "no local port or address");
         return PARLEY_SDP_EINVAL;
     }
     for (size_t i = 0; i < l->n_addresses; i++)
         if (!ip_family(l->addresses[i])) {
-            set_err(err, errlen, "local address %zu is not an IP address", i);
+            parley_errtext(err, errlen, "local address %zu is not an IP address", i);
             return PARLEY_SDP_EINVAL;
         }
     return PARLEY_SDP_OK;
@@ -373,24 +362,24 @@ int parley_sdp_answer_build(const parley_sdp *offer, const parley_sdp_local *l,
 {
     const char *fp = NULL;
     if (!out) {
-        set_err(err, errlen, "no answer to fill");
+        parley_errtext(err, errlen, "no answer to fill");
         return PARLEY_SDP_EINVAL;
     }
     memset(out, 0, sizeof *out);
     if (!offer) {
-        set_err(err, errlen, "no offer");
+        parley_errtext(err, errlen, "no offer");
         return PARLEY_SDP_EINVAL;
     }
     int rc = check_local(l, &fp, err, errlen);
     if (rc)
         return rc;
     if (offer->n_media == 0) {
-        set_err(err, errlen, "the offer has no m-line");
+        parley_errtext(err, errlen, "the offer has no m-line");
         return PARLEY_SDP_ENOMEDIA;
     }
     out->media = calloc(offer->n_media, sizeof *out->media);
     if (!out->media) {
-        set_err(err, errlen, "out of memory");
+        parley_errtext(err, errlen, "out of memory");
         return PARLEY_SDP_ENOMEM;
     }
     out->n_media = offer->n_media;
@@ -415,7 +404,7 @@ int parley_sdp_answer_build(const parley_sdp *offer, const parley_sdp_local *l,
                 first = &offer->media[i];
     const char *why = "no ICE credentials";
     if (any && (!first || !transport_usable(&first->transport, &why))) {
-        set_err(err, errlen, "the offer's transport: %s", why);
+        parley_errtext(err, errlen, "the offer's transport: %s", why);
         parley_sdp_answer_free(out);
         return PARLEY_SDP_EUNSUPPORTED;
     }
@@ -459,13 +448,13 @@ int parley_sdp_answer_build(const parley_sdp *offer, const parley_sdp_local *l,
     if (b.failed) {
         free(b.p);
         parley_sdp_answer_free(out);
-        set_err(err, errlen, "out of memory");
+        parley_errtext(err, errlen, "out of memory");
         return PARLEY_SDP_ENOMEM;
     }
     out->text = b.p;
     out->len = b.len;
     if (!out->audio && !out->video) {
-        set_err(err, errlen, "the offer sends no audio or video the SFU accepts");
+        parley_errtext(err, errlen, "the offer sends no audio or video the SFU accepts");
         return PARLEY_SDP_ENOMEDIA;
     }
     return PARLEY_SDP_OK;
@@ -503,7 +492,7 @@ static int check_track(const parley_sdp_local *l, const parley_sdp_track *t, siz
         if (strcmp(all[j].mid, t->mid) == 0)
             why = "mid used twice";
     if (why) {
-        set_err(err, errlen, "track %zu: %s", i, why);
+        parley_errtext(err, errlen, "track %zu: %s", i, why);
         return PARLEY_SDP_EINVAL;
     }
     return PARLEY_SDP_OK;
@@ -514,7 +503,7 @@ int parley_sdp_offer_build(const parley_sdp_local *l, const parley_sdp_track *tr
 {
     const char *fp = NULL;
     if (!out || (n_tracks && !tracks)) {
-        set_err(err, errlen, "no output or no tracks");
+        parley_errtext(err, errlen, "no output or no tracks");
         return PARLEY_SDP_EINVAL;
     }
     *out = NULL;
@@ -524,7 +513,7 @@ int parley_sdp_offer_build(const parley_sdp_local *l, const parley_sdp_track *tr
     if (rc)
         return rc;
     if (n_tracks > PARLEY_SDP_MAX_MEDIA) {
-        set_err(err, errlen, "more than %d tracks", PARLEY_SDP_MAX_MEDIA);
+        parley_errtext(err, errlen, "more than %d tracks", PARLEY_SDP_MAX_MEDIA);
         return PARLEY_SDP_ETOOBIG;
     }
     for (size_t i = 0; i < n_tracks; i++)
@@ -581,7 +570,7 @@ int parley_sdp_offer_build(const parley_sdp_local *l, const parley_sdp_track *tr
     }
     if (b.failed) {
         free(b.p);
-        set_err(err, errlen, "out of memory");
+        parley_errtext(err, errlen, "out of memory");
         return PARLEY_SDP_ENOMEM;
     }
     *out = b.p;
@@ -594,11 +583,11 @@ int parley_sdp_answer_check(const parley_sdp_track *tracks, size_t n_tracks,
                             const parley_sdp *answer, bool *accepted, char *err, size_t errlen)
 {
     if (!answer || (n_tracks && !tracks)) {
-        set_err(err, errlen, "no answer or no tracks");
+        parley_errtext(err, errlen, "no answer or no tracks");
         return PARLEY_SDP_EINVAL;
     }
     if (answer->n_media != n_tracks) {
-        set_err(err, errlen, "the answer has %zu m-lines for %zu offered", answer->n_media, n_tracks);
+        parley_errtext(err, errlen, "the answer has %zu m-lines for %zu offered", answer->n_media, n_tracks);
         return PARLEY_SDP_EMALFORMED;
     }
     for (size_t i = 0; i < n_tracks; i++) {
@@ -627,7 +616,7 @@ int parley_sdp_answer_check(const parley_sdp_track *tracks, size_t n_tracks,
         else
             ok = true;
         if (why) {
-            set_err(err, errlen, "m-line %zu (mid %s): %s", i, m->mid, why);
+            parley_errtext(err, errlen, "m-line %zu (mid %s): %s", i, m->mid, why);
             return PARLEY_SDP_EUNSUPPORTED;
         }
         if (accepted)
