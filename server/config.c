@@ -35,6 +35,10 @@ static const setting settings[] = {
     {"idle-timeout", SET_INT, offsetof(parley_config, idle_timeout), 0, 1, 86400, "seconds a connection may stay silent before joining (default 60; joined: twice that)"},
     {"log-level", SET_STR, offsetof(parley_config, log_level), sizeof(((parley_config *)0)->log_level), 0, 0, "debug, info, warn, error or off (default info)"},
     {"web-root", SET_STR, offsetof(parley_config, web_root), sizeof(((parley_config *)0)->web_root), 0, 0, "directory served at / and /sdk/ (default: the build's web directory)"},
+    {"rtc-port", SET_INT, offsetof(parley_config, rtc_port), 0, 0, 65535, "UDP port for media (default 7882; 0 picks a free one)"},
+    {"rtc-address", SET_STR, offsetof(parley_config, rtc_address), sizeof(((parley_config *)0)->rtc_address), 0, 0, "address the media port binds to (default: the listen host)"},
+    {"advertise", SET_STR, offsetof(parley_config, advertise), sizeof(((parley_config *)0)->advertise), 0, 0, "address given to clients in SDP candidates (default: the media bind address)"},
+    {"sdp-timeout", SET_INT, offsetof(parley_config, sdp_timeout), 0, 1, 25, "seconds a subscriber has to answer an offer, 1-25 (default 10)"},
     {"demo", SET_INT, offsetof(parley_config, demo), 0, 0, 1, "development only, never on a public address: POST /demo/token and /demo/room mint tokens and rooms with the demo key (a bare --demo means 1)"},
 };
 
@@ -49,6 +53,8 @@ void parley_config_defaults(parley_config *cfg)
     cfg->reconnect_grace = PARLEY_DEFAULT_RECONNECT_GRACE;
     cfg->entry_timeout = PARLEY_DEFAULT_ENTRY_TIMEOUT;
     cfg->idle_timeout = PARLEY_DEFAULT_IDLE_TIMEOUT;
+    cfg->rtc_port = PARLEY_DEFAULT_RTC_PORT;
+    cfg->sdp_timeout = PARLEY_DEFAULT_SDP_TIMEOUT;
 #ifdef PARLEY_DEFAULT_WEB_ROOT
     snprintf(cfg->web_root, sizeof cfg->web_root, "%s", PARLEY_DEFAULT_WEB_ROOT);
 #endif

@@ -16,6 +16,8 @@
 #define PARLEY_DEFAULT_RECONNECT_GRACE 30
 #define PARLEY_DEFAULT_ENTRY_TIMEOUT 60
 #define PARLEY_DEFAULT_IDLE_TIMEOUT 60
+#define PARLEY_DEFAULT_RTC_PORT 7882
+#define PARLEY_DEFAULT_SDP_TIMEOUT 10
 
 typedef struct parley_config {
     char host[256];         /* numeric address or name to listen on */
@@ -30,6 +32,10 @@ typedef struct parley_config {
     int idle_timeout;       /* seconds a connection may stay silent before it joins */
     char log_level[16];     /* "" keeps log.h's default */
     char web_root[PATH_MAX]; /* the demo page and parley.js (static.c) */
+    int rtc_port;           /* the media UDP port; 0: any free port (printed at start) */
+    char rtc_address[256];  /* the media bind address; "": the listen host */
+    char advertise[256];    /* the address in SDP candidates; "": the bind address */
+    int sdp_timeout;        /* seconds a subscriber has to answer an offer (within ICE consent, 30 s) */
     int demo;               /* 1: POST /demo/token and /demo/room (development only) */
 } parley_config;
 

@@ -14,9 +14,11 @@
 
 #include "listener.h"
 #include "log.h"
+#include "media.h"
 #include "room.h"
 #include "server.h"
 #include "signaling.h"
+#include "srtp.h"
 
 parley_server server;
 
@@ -31,6 +33,7 @@ void parley_server_stop(void)
     uv_close((uv_handle_t *)&sigint_handle, NULL);
     uv_close((uv_handle_t *)&sigterm_handle, NULL);
     sig_sweep_stop();
+    media_stop();
     rooms_shutdown();
     if (server.lws)
         lws_context_destroy(server.lws);
@@ -102,11 +105,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "parleyd: cannot start the idle timer\n");
         exit_code = 1;
         parley_server_stop();
+    } else if (media_start(err, sizeof err)) {
+        fprintf(stderr, "parleyd: %s\n", err);
+        exit_code = 1;
+        parley_server_stop();
     } else {
         printf("parleyd: listening on %s://%s:%d (data in %s)\n", server.cfg.cert[0] ? "https" : "http",
                server.cfg.host, server.port, server.cfg.data_dir);
         fflush(stdout);
         parley_log(PARLEY_LOG_INFO, NULL, "listening on %s:%d", server.cfg.host, server.port);
+        printf("parleyd: media on udp port %d (advertised as %s)\n", media_port(), media_advertised());
+        fflush(stdout);
     }
 
     uv_run(&server.loop, UV_RUN_DEFAULT);
@@ -118,6 +127,7 @@ int main(int argc, char **argv)
     if (uv_loop_close(&server.loop))
         parley_log(PARLEY_LOG_ERROR, NULL, "the loop still had open handles at exit");
     parley_store_close(server.store);
+    parley_srtp_global_shutdown();
     parley_log(PARLEY_LOG_INFO, NULL, "stopped");
     return exit_code;
 }

@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "handlers.h"
+#include "media.h"
 #include "room.h"
 #include "server.h"
 #include "token.h"
@@ -56,8 +57,10 @@ void handle_change_mode(conn *c, json_t *msg, const char *id)
             return;
         }
         participant_set_mode(target, mode);
-        if (mode == MODE_VIEWER)
+        if (mode == MODE_VIEWER) {
+            media_unpublish(target);
             participant_set_media(target, false, false);
+        }
     }
     sig_reply(c, id, NULL);
     room_broadcast(self->room,
@@ -108,6 +111,7 @@ void handle_publish(conn *c, json_t *msg, const char *id)
 void handle_unpublish(conn *c, json_t *msg, const char *id)
 {
     (void)msg;
+    media_unpublish(c->p);
     participant_set_media(c->p, false, false);
     sig_reply(c, id, NULL);
 }

@@ -17,6 +17,7 @@
 #include "events.h"
 #include "log.h"
 #include "room.h"
+#include "media.h"
 #include "server.h"
 #include "signaling.h"
 #include "token.h"
@@ -396,6 +397,7 @@ void participant_remove(participant *p, int leave_code, unsigned tell)
     }
     ptimer_cancel(p->timer);
     p->timer = NULL;
+    media_participant_gone(p);
     if (p->prev)
         p->prev->next = p->next;
     else

@@ -37,6 +37,7 @@
 #include <libwebsockets.h>
 
 #include "handlers.h"
+#include "media.h"
 #include "log.h"
 #include "room.h"
 #include "server.h"
@@ -497,6 +498,11 @@ static const struct {
     {"unlock", handle_unlock, false},
     {"publish", handle_publish, false},
     {"unpublish", handle_unpublish, false},
+    {"publish-offer", handle_publish_offer, false},
+    {"subscribe", handle_subscribe, false},
+    {"subscribe-answer", handle_subscribe_answer, false},
+    {"unsubscribe", handle_unsubscribe, false},
+    {"candidate", handle_candidate, false},
     {"set-synchronizer", handle_set_synchronizer, false},
     {"sync", handle_sync, false},
     {"refresh-token", handle_refresh_token, false},

@@ -269,3 +269,13 @@ void parley_peer_get_counters(const parley_peer *p, parley_peer_counters *out)
 {
     *out = p->c;
 }
+
+int parley_peer_set_remote(parley_peer *p, const char *ufrag, const char *pwd,
+                           const char *fingerprint)
+{
+    if (!p || !ufrag || !pwd || !fingerprint)
+        return -1;
+    if (parley_ice_set_remote(parley_udp_peer_ice(p->up), ufrag, pwd, (int64_t)uv_now(p->loop)) < 0)
+        return -1;
+    return parley_dtls_set_remote_fingerprint(p->dtls, fingerprint) ? -1 : 0;
+}

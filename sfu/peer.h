@@ -101,6 +101,10 @@ const char *parley_peer_state_name(parley_peer_state s);
 #define PARLEY_PEER_SEND_ROOM 32
 int parley_peer_send_rtp(parley_peer *p, uint8_t *pkt, size_t len, size_t cap);
 int parley_peer_send_rtcp(parley_peer *p, uint8_t *pkt, size_t len, size_t cap);
+/* Replace the remote ICE credentials and fingerprint given at creation (an
+ * offer made before the remote's answer). 0, or -1 when refused. */
+int parley_peer_set_remote(parley_peer *p, const char *ufrag, const char *pwd,
+                           const char *fingerprint);
 void parley_peer_get_counters(const parley_peer *p, parley_peer_counters *out);
 
 #endif

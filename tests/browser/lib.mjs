@@ -49,7 +49,7 @@ export async function startServer({ demo = true } = {}) {
   const data = mkdtempSync(join(tmpdir(), "parley-browser-"));
   const port = await freePort();
   const proc = spawn(join(BUILD, "server", "parleyd"),
-    ["--listen", `127.0.0.1:${port}`, "--data", data, ...(demo ? ["--demo"] : []), "--log-level", "error"],
+    ["--listen", `127.0.0.1:${port}`, "--rtc-port", "0", "--data", data, ...(demo ? ["--demo"] : []), "--log-level", "error"],
     { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   proc.stderr.on("data", (d) => { log += d; });

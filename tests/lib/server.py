@@ -102,7 +102,7 @@ class Server:
         self.data = os.path.join(self.dir, "data")
         self.log_path = os.path.join(self.dir, "parleyd.log")
         self._log = open(self.log_path, "w")
-        args = [harness.binary("parleyd"), "--listen", "127.0.0.1:0", "--data", self.data, *flags]
+        args = [harness.binary("parleyd"), "--listen", "127.0.0.1:0", "--rtc-port", "0", "--data", self.data, *flags]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, text=True)
         ready, _, _ = select.select([self.proc.stdout], [], [], 15)
         line = self.proc.stdout.readline() if ready else ""

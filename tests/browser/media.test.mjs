@@ -1,0 +1,123 @@
+// media.test.mjs - media through parleyd in Debian's chromium: one page
+// publishes its fake camera and microphone (publish-offer), another
+// subscribes (subscribe, subscribe-offer, subscribe-answer), and the
+// subscriber's getStats() must show decoded video frames and audio packets
+// arriving through the server's UDP port. A minimal client of its own,
+// speaking docs/protocol.md directly over a WebSocket from the page.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { launch, skipReason, startServer } from "./lib.mjs";
+
+const skip = skipReason() || undefined;
+let server, browser;
+
+before(async () => {
+  if (skip) return;
+  server = await startServer();
+  browser = await launch(["--allow-loopback-in-peer-connection"]);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A page on the server's origin with window.sig: a joined signaling client. */
+async function joinedPage(meetingId, participantId) {
+  const page = await browser.newPage();
+  await page.goto(`${server.origin}/`);
+  const token = await server.token({});
+  await page.evaluate(async ({ meetingId, participantId, token }) => {
+    const ws = new WebSocket(`ws://${location.host}/v1/signaling`, "parley.v1");
+    const inbox = [], waiters = [];
+    ws.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      const i = waiters.findIndex((w) => w.pred(m));
+      if (i >= 0) waiters.splice(i, 1)[0].resolve(m);
+      else inbox.push(m);
+    };
+    const wait = (pred, ms = 10000) => {
+      const i = inbox.findIndex(pred);
+      if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]);
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve };
+        waiters.push(w);
+        setTimeout(() => reject(new Error(`timed out; inbox ${JSON.stringify(inbox)}`)), ms);
+      });
+    };
+    let n = 0;
+    const request = async (msg) => {
+      const id = `r${++n}`;
+      ws.send(JSON.stringify({ ...msg, id }));
+      const r = await wait((m) => m.id === id && (m.type === "response" || m.type === "error"));
+      if (r.type === "error") throw new Error(`${msg.type}: ${r.code} ${r.hint}`);
+      return r;
+    };
+    await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+    ws.send(JSON.stringify({ type: "join", id: "j", token, meetingId, participantId }));
+    await wait((m) => m.type === "joined");
+    window.sig = { ws, wait, request, inbox };
+  }, { meetingId, participantId, token });
+  return page;
+}
+
+test("a subscriber decodes the publisher's fake camera and hears its microphone", { skip, timeout: 60000 }, async () => {
+  const meetingId = await server.room();
+  const pub = await joinedPage(meetingId, "pub");
+  const sub = await joinedPage(meetingId, "sub");
+
+  await pub.evaluate(async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [stream] });
+    await pc.setLocalDescription(await pc.createOffer());
+    const r = await sig.request({ type: "publish-offer", sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
+    window.pc = pc;
+  });
+
+  const enabled = await sub.evaluate(async () => {
+    const kinds = [];
+    for (let i = 0; i < 2; i++)
+      kinds.push((await sig.wait((m) => m.type === "stream-enabled" && m.participantId === "pub")).kind);
+    return kinds.sort();
+  });
+  assert.deepEqual(enabled, ["audio", "video"]);
+
+  await sub.evaluate(async () => {
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    window.pc = pc;
+    await sig.request({ type: "subscribe", participantId: "pub" });
+    const offer = await sig.wait((m) => m.type === "subscribe-offer" && m.participantId === "pub");
+    await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await sig.request({ type: "subscribe-answer", participantId: "pub", sdp: pc.localDescription.sdp });
+  });
+
+  const stats = await sub.evaluate(async () => {
+    const read = async () => {
+      const out = { framesDecoded: 0, audioPackets: 0 };
+      (await pc.getStats()).forEach((s) => {
+        if (s.type !== "inbound-rtp") return;
+        if (s.kind === "video") out.framesDecoded += s.framesDecoded || 0;
+        if (s.kind === "audio") out.audioPackets += s.packetsReceived || 0;
+      });
+      return out;
+    };
+    const deadline = Date.now() + 15000;
+    let first = null, last = await read();
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      last = await read();
+      if (!first && last.audioPackets > 0) first = last;
+      if (first && last.framesDecoded > 10 && last.audioPackets > first.audioPackets) break;
+    }
+    return { first, last, state: pc.connectionState };
+  });
+  console.log(`# subscriber: ${JSON.stringify(stats)}`);
+  assert.ok(stats.last.framesDecoded > 10, `framesDecoded ${JSON.stringify(stats)}`);
+  assert.ok(stats.first && stats.last.audioPackets > stats.first.audioPackets, `audio ${JSON.stringify(stats)}`);
+  await pub.close();
+  await sub.close();
+});
