@@ -77,6 +77,32 @@ function hideVideo(p) {
   t.querySelector(".avatar").hidden = false;
 }
 
+// A remote participant's audio: one <audio> element each (created after the
+// Join click, so autoplay is allowed).
+function playAudio(p, stream) {
+  const t = tile(p);
+  let a = t.querySelector("audio");
+  if (!a) {
+    a = document.createElement("audio");
+    a.autoplay = true;
+    t.append(a);
+  }
+  a.srcObject = new MediaStream([stream.track]);
+  a.play().catch(() => {});
+}
+
+/** Show a remote participant's media as it comes and goes. */
+function watchRemote(p) {
+  if (p.local || p._demoWatched) return;
+  p._demoWatched = true;
+  p.on("stream-enabled", (s) => (s.kind === "audio" ? playAudio(p, s) : showVideo(p, s)));
+  p.on("stream-disabled", (s) => {
+    if (s.kind === "audio") tile(p).querySelector("audio")?.remove();
+    else hideVideo(p);
+  });
+  for (const s of p.streams.values()) (s.kind === "audio" ? playAudio(p, s) : showVideo(p, s));
+}
+
 function renderPeople() {
   const list = $("people");
   list.replaceChildren();
@@ -152,7 +178,7 @@ function start(room, token, name, participantId) {
     $("join-btn").disabled = false;
     $("grid").replaceChildren();
   });
-  meeting.on("participant-joined", (p) => { tile(p); renderPeople(); });
+  meeting.on("participant-joined", (p) => { tile(p); watchRemote(p); renderPeople(); });
   meeting.on("participant-left", (p) => {
     document.querySelector(`.tile[data-id="${CSS.escape(p.id)}"]`)?.remove();
     renderPeople();

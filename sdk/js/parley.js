@@ -17,6 +17,16 @@
 // profile (docs/errors.md); calls that fail also reject with a ParleyError
 // carrying the same fields. Browser device failures are mapped by
 // src/device-errors.js (docs/browser-errors.md).
+//
+// Media (docs/protocol.md §2.2): the local camera/screen and microphone go
+// out on one RTCPeerConnection (`publish-offer`); a change of the published
+// tracks closes it, sends `unpublish` and offers again. Every other
+// participant's published tracks come in on one RTCPeerConnection per
+// publisher (`subscribe`, `subscribe-offer`, `subscribe-answer`); each track
+// is emitted as `stream-enabled` {kind, track} on that participant and
+// `stream-disabled` when the publisher stops or leaves. A VIEWER only
+// subscribes. meeting.peerConnections() lists the connections in use (for
+// diagnostics such as getStats()).
 import { errors, catalog, leaveReasons } from "./src/errors.js";
 import { deviceErrorCode, DEVICE_ERROR_TABLE } from "./src/device-errors.js";
 
@@ -31,6 +41,7 @@ const MODES = ["CONFERENCE", "VIEWER", "SEND_AND_RECV", "SIGNALLING_ONLY"];
 const RECONNECT = { attempts: 8, minMs: 200, maxMs: 2000 };
 const REQUEST_TIMEOUT_MS = 20000;
 const PING_MS = 20000;
+const PC_CONFIG = { bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" };
 
 const CATALOG_BY_CODE = new Map(catalog.map((e) => [e.code, e]));
 const LEAVE_MESSAGES = {
@@ -132,6 +143,11 @@ class Meeting extends Emitter {
     this._joinWaiter = null;
     this._reconnect = { ...RECONNECT, ...(opts.reconnect || {}) };
     this._media = { video: null, audio: null, share: null };
+    this._pub = null; // {pc, tracks: {audio, video}}: what is published
+    this._pubChain = Promise.resolve();
+    this._pubHold = 0;
+    this._pubTimer = null;
+    this._subs = new Map(); // publisher id -> {id, pc, streams}
     this.localParticipant = new Participant(
       { participantId: opts.participantId || randomId(), name: opts.name, mode: opts.mode }, true);
     this.participants = new Map();
@@ -174,14 +190,14 @@ class Meeting extends Emitter {
     return false;
   }
 
-  _request(type, fields = {}) {
+  _request(type, fields = {}, quiet = null) {
     const id = `r${++this._seq}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this._pending.delete(id);
         reject(new ParleyError({ code: -1, name: "TIMEOUT", message: `no answer to ${type}` }));
       }, REQUEST_TIMEOUT_MS);
-      this._pending.set(id, { resolve, reject, timer });
+      this._pending.set(id, { resolve, reject, timer, quiet });
       if (!this._send({ type, id, ...fields })) {
         clearTimeout(timer);
         this._pending.delete(id);
@@ -270,6 +286,7 @@ class Meeting extends Emitter {
       }
     }
     for (const kind of Object.keys(this._media)) this._stopLocal(kind);
+    this._closeMedia();
     if (this._joinWaiter) {
       this._joinWaiter.reject(new ParleyError(reason));
       this._joinWaiter = null;
@@ -290,7 +307,7 @@ class Meeting extends Emitter {
         return;
       case "error": {
         const { type, id, ...info } = msg;
-        const err = this._error(info);
+        const err = pending && pending.quiet && pending.quiet.includes(info.code) ? new ParleyError(info) : this._error(info);
         if (pending) {
           clearTimeout(pending.timer);
           this._pending.delete(msg.id);
@@ -316,6 +333,7 @@ class Meeting extends Emitter {
       }
       case "participant-left": {
         const p = this.participants.get(msg.participantId) || new Participant({ participantId: msg.participantId });
+        this._dropSub(msg.participantId, false);
         this.participants.delete(msg.participantId);
         this.emit("participant-left", p, msg.reason);
         return;
@@ -334,6 +352,11 @@ class Meeting extends Emitter {
       case "mode-changed": {
         const p = msg.participantId === this.localParticipant.id ? this.localParticipant : this.participants.get(msg.participantId);
         if (p) p.mode = msg.mode;
+        if (p === this.localParticipant && msg.mode === "VIEWER" && this._pub) {
+          // The server ended the published media.
+          this._pub.pc.close();
+          this._pub = null;
+        }
         this.emit("participant-mode-changed", { participantId: msg.participantId, mode: msg.mode });
         return;
       }
@@ -355,6 +378,17 @@ class Meeting extends Emitter {
         this._finish(msg.reason || leaveReason(leaveReasons.UNKNOWN), !this._joined && !this._wasJoined);
         return;
       case "pong":
+        return;
+      case "stream-enabled":
+        this._subscribe(msg.participantId);
+        this.emit("stream-enabled", { participantId: msg.participantId, kind: msg.kind, trackId: msg.trackId });
+        return;
+      case "stream-disabled":
+        this._dropSub(msg.participantId, false);
+        this.emit("stream-disabled", { participantId: msg.participantId, kind: msg.kind, trackId: msg.trackId });
+        return;
+      case "subscribe-offer":
+        this._answerSub(msg).catch(() => {});
         return;
       default: {
         // mute-requested, chat, synchronizer-changed, sync-data: as sent.
@@ -406,9 +440,22 @@ class Meeting extends Emitter {
       this._joinWaiter.resolve();
       this._joinWaiter = null;
     }
-    // Devices asked for at init: failures show as error events only.
-    if (this._opts.webcamEnabled && !this._media.video) this.enableWebcam().catch(() => {});
-    if (this._opts.micEnabled && !this._media.audio) this.unmuteMic().catch(() => {});
+    // Publishers already in the meeting: subscribe to those that send
+    // (105, nothing published yet, is expected: stream-enabled follows).
+    for (const p of this.participants.values()) if (p.micOn || p.webcamOn) this._subscribe(p.id, true);
+    // Devices asked for at init (not for a VIEWER): failures show as error
+    // events only; both are published together on one offer.
+    if (msg.mode === "VIEWER") return;
+    const asked = [];
+    if (this._opts.webcamEnabled && !this._media.video) asked.push(this.enableWebcam().catch(() => {}));
+    if (this._opts.micEnabled && !this._media.audio) asked.push(this.unmuteMic().catch(() => {}));
+    if (asked.length) {
+      this._pubHold++;
+      Promise.all(asked).then(() => {
+        this._pubHold--;
+        this._syncPublish();
+      });
+    }
   }
 
   // ---- lifecycle -------------------------------------------------------
@@ -593,12 +640,132 @@ class Meeting extends Emitter {
     this.localParticipant.emit("stream-disabled", m.stream);
   }
 
-  /** Tell the server what we mean to send (the media itself comes with the
-   * SFU): publish {audio, video}, or unpublish when nothing is on. */
+  /** Tell the server what we mean to send (publish {audio, video}, or
+   * unpublish when nothing is on), then bring the media in line. */
   _publish() {
     const audio = !!this._media.audio;
     const video = !!(this._media.video || this._media.share);
-    return audio || video ? this._request("publish", { audio, video }) : this._request("unpublish");
+    const r = audio || video ? this._request("publish", { audio, video }) : this._request("unpublish");
+    return r.then((v) => {
+      this._syncPublish();
+      return v;
+    });
+  }
+
+  /** The RTCPeerConnections in use: {publish: pc or null, subscriptions:
+   * Map publisher id -> pc}. For diagnostics (getStats()); not to be driven. */
+  peerConnections() {
+    return { publish: this._pub ? this._pub.pc : null,
+      subscriptions: new Map([...this._subs].map(([id, s]) => [id, s.pc])) };
+  }
+
+  // ---- media -----------------------------------------------------------
+
+  /** Publish the current local tracks, soon and one change at a time. */
+  _syncPublish() {
+    if (this._pubHold || this._pubTimer) return;
+    this._pubTimer = setTimeout(() => {
+      this._pubTimer = null;
+      const run = () => this._publishMedia().catch(() => {});
+      this._pubChain = this._pubChain.then(run, run);
+    }, 0);
+  }
+
+  async _publishMedia() {
+    if (!this._joined || typeof RTCPeerConnection === "undefined" || this.localParticipant.mode === "VIEWER") return;
+    const want = { audio: this._media.audio ? this._media.audio.track : null,
+      video: (this._media.video || this._media.share || { track: null }).track };
+    const cur = this._pub ? this._pub.tracks : { audio: null, video: null };
+    if (want.audio === cur.audio && want.video === cur.video) return;
+    if (this._pub) {
+      this._pub.pc.close();
+      this._pub = null;
+      // Nothing left: the publish intent already sent unpublish.
+      if (want.audio || want.video) await this._request("unpublish");
+    }
+    if (!want.audio && !want.video) return;
+    const pc = new RTCPeerConnection(PC_CONFIG);
+    const pub = { pc, tracks: want };
+    this._pub = pub;
+    const tracks = [want.audio, want.video].filter(Boolean);
+    const stream = new MediaStream(tracks);
+    for (const t of tracks) pc.addTransceiver(t, { direction: "sendonly", streams: [stream] });
+    let offered = false;
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      offered = true;
+      const r = await this._request("publish-offer", { sdp: pc.localDescription.sdp });
+      if (this._pub !== pub) return;
+      await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
+    } catch (e) {
+      pc.close();
+      if (this._pub === pub) this._pub = null;
+      // The server's refusals are error events already; the browser's own
+      // failures are reported as the media endpoint's.
+      if (!(e instanceof ParleyError))
+        this._error(localError(errors.MEDIA_ENDPOINT_ERROR_CODE, { kind: "publish", cause: `${e && e.name}: ${e && e.message}`, offered }));
+    }
+  }
+
+  /** Subscribe to a publisher unless already done (quiet: a 105 is not an
+   * error event, for publishers seen in `joined`). */
+  _subscribe(id, quiet = false) {
+    if (id === this.localParticipant.id || this._subs.has(id) || typeof RTCPeerConnection === "undefined") return;
+    const sub = { id, pc: new RTCPeerConnection(PC_CONFIG), streams: [] };
+    this._subs.set(id, sub);
+    sub.pc.ontrack = (ev) => {
+      if (this._subs.get(id) !== sub) return;
+      const stream = { kind: ev.track.kind, track: ev.track };
+      sub.streams.push(stream);
+      const p = this.participants.get(id);
+      if (p) {
+        p.streams.set(stream.kind, stream);
+        p.emit("stream-enabled", stream);
+      }
+    };
+    this._request("subscribe", { participantId: id }, quiet ? [errors.USER_NOT_STREAMING_ERROR_CODE] : null)
+      .catch(() => this._dropSub(id, false, sub));
+  }
+
+  async _answerSub(msg) {
+    const sub = this._subs.get(msg.participantId);
+    if (!sub) return;
+    try {
+      await sub.pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
+      await sub.pc.setLocalDescription(await sub.pc.createAnswer());
+      if (this._subs.get(msg.participantId) !== sub) return;
+      await this._request("subscribe-answer", { participantId: sub.id, sdp: sub.pc.localDescription.sdp });
+    } catch (e) {
+      if (this._subs.get(msg.participantId) !== sub) return;
+      this._dropSub(sub.id, true, sub);
+      if (!(e instanceof ParleyError))
+        this._error(localError(errors.MEDIA_ENDPOINT_ERROR_CODE, { participantId: sub.id, cause: `${e && e.name}: ${e && e.message}` }));
+    }
+  }
+
+  /** End the subscription to a publisher: close it, stream-disabled for its
+   * tracks, and unsubscribe when the server still holds it. */
+  _dropSub(id, unsubscribe, only = null) {
+    const sub = this._subs.get(id);
+    if (!sub || (only && sub !== only)) return;
+    this._subs.delete(id);
+    sub.pc.close();
+    const p = this.participants.get(id);
+    for (const s of sub.streams) {
+      if (p && p.streams.get(s.kind) === s) p.streams.delete(s.kind);
+      if (p) p.emit("stream-disabled", s);
+    }
+    if (unsubscribe && this._joined) this._request("unsubscribe", { participantId: id }).catch(() => {});
+  }
+
+  _closeMedia() {
+    clearTimeout(this._pubTimer);
+    this._pubTimer = null;
+    if (this._pub) {
+      this._pub.pc.close();
+      this._pub = null;
+    }
+    for (const id of [...this._subs.keys()]) this._dropSub(id, false);
   }
 }
 
