@@ -23,6 +23,7 @@
 #include "cert.h"
 #include "dtls.h"
 #include "srtp.h"
+#include "../sfu/srtp_test_keys.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -119,32 +120,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static parley_dtls_keys test_keys(parley_srtp_profile profile, bool client)
-{
-    parley_dtls_keys k;
-    memset(&k, 0, sizeof k);
-    k.profile = profile;
-    k.key_len = 16;
-    k.salt_len = profile == PARLEY_SRTP_AEAD_AES_128_GCM ? 12 : 14;
-    for (int i = 0; i < 16; i++) {
-        k.client_key[i] = (uint8_t)(0x10 + i);
-        k.server_key[i] = (uint8_t)(0x80 + i);
-    }
-    for (int i = 0; i < 14; i++) {
-        k.client_salt[i] = (uint8_t)(0x30 + i);
-        k.server_salt[i] = (uint8_t)(0xC0 + i);
-    }
-    memcpy(k.local_key, client ? k.client_key : k.server_key, 16);
-    memcpy(k.local_salt, client ? k.client_salt : k.server_salt, 14);
-    memcpy(k.remote_key, client ? k.server_key : k.client_key, 16);
-    memcpy(k.remote_salt, client ? k.server_salt : k.client_salt, 14);
-    return k;
-}
-
 static void unprotect(const uint8_t *p, size_t n, parley_srtp_profile profile, bool rtcp)
 {
     char err[128];
-    parley_dtls_keys k = test_keys(profile, false);
+    parley_dtls_keys k = srtp_test_keys(profile, false);
     parley_srtp *s = parley_srtp_new(&k, err, sizeof err);
     if (!s)
         abort();
@@ -166,7 +145,7 @@ static void round_trip(const uint8_t *p, size_t n, bool rtcp)
     char err[128];
     parley_srtp_profile profile = n & 1 ? PARLEY_SRTP_AES128_CM_SHA1_80
                                         : PARLEY_SRTP_AEAD_AES_128_GCM;
-    parley_dtls_keys kc = test_keys(profile, true), ks = test_keys(profile, false);
+    parley_dtls_keys kc = srtp_test_keys(profile, true), ks = srtp_test_keys(profile, false);
     parley_srtp *c = parley_srtp_new(&kc, err, sizeof err);
     parley_srtp *s = parley_srtp_new(&ks, err, sizeof err);
     if (!c || !s)

@@ -6,32 +6,10 @@
 
 #include "../lib/tap.h"
 #include "srtp.h"
+#include "srtp_test_keys.h"
 
 static const parley_srtp_profile profiles[] = {PARLEY_SRTP_AEAD_AES_128_GCM,
                                                PARLEY_SRTP_AES128_CM_SHA1_80};
-
-/* Keys for the client (client = true) or the server side of one connection. */
-static parley_dtls_keys keys_for(parley_srtp_profile profile, bool client)
-{
-    parley_dtls_keys k;
-    memset(&k, 0, sizeof k);
-    k.profile = profile;
-    k.key_len = 16;
-    k.salt_len = profile == PARLEY_SRTP_AEAD_AES_128_GCM ? 12 : 14;
-    for (int i = 0; i < 16; i++) {
-        k.client_key[i] = (uint8_t)(0x10 + i);
-        k.server_key[i] = (uint8_t)(0x80 + i);
-    }
-    for (int i = 0; i < 14; i++) {
-        k.client_salt[i] = (uint8_t)(0x30 + i);
-        k.server_salt[i] = (uint8_t)(0xC0 + i);
-    }
-    memcpy(k.local_key, client ? k.client_key : k.server_key, 16);
-    memcpy(k.local_salt, client ? k.client_salt : k.server_salt, 14);
-    memcpy(k.remote_key, client ? k.server_key : k.client_key, 16);
-    memcpy(k.remote_salt, client ? k.server_salt : k.client_salt, 14);
-    return k;
-}
 
 typedef struct pair {
     parley_srtp *client, *server;
@@ -40,7 +18,7 @@ typedef struct pair {
 static pair make_pair(parley_srtp_profile profile)
 {
     char err[128];
-    parley_dtls_keys kc = keys_for(profile, true), ks = keys_for(profile, false);
+    parley_dtls_keys kc = srtp_test_keys(profile, true), ks = srtp_test_keys(profile, false);
     pair p = {parley_srtp_new(&kc, err, sizeof err), parley_srtp_new(&ks, err, sizeof err)};
     return p;
 }
@@ -311,10 +289,10 @@ TEST(protect_needs_room)
 TEST(keys_and_library_lifetime)
 {
     char err[128] = "";
-    parley_dtls_keys k = keys_for(PARLEY_SRTP_AEAD_AES_128_GCM, true);
+    parley_dtls_keys k = srtp_test_keys(PARLEY_SRTP_AEAD_AES_128_GCM, true);
     k.salt_len = 14; /* GCM salts are 12 bytes */
     CHECK(parley_srtp_new(&k, err, sizeof err) == NULL && err[0]);
-    k = keys_for(PARLEY_SRTP_AES128_CM_SHA1_80, true);
+    k = srtp_test_keys(PARLEY_SRTP_AES128_CM_SHA1_80, true);
     k.profile = (parley_srtp_profile)2;
     CHECK(parley_srtp_new(&k, err, sizeof err) == NULL);
     CHECK(parley_srtp_new(NULL, err, sizeof err) == NULL);
