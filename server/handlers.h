@@ -9,10 +9,16 @@
 #define PARLEYD_HANDLERS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "signaling.h"
 
 typedef void (*sig_handler)(conn *c, json_t *msg, const char *id);
+
+/* The member named by msg's participantId: a waiting one if waiting, else a
+ * joined (or away) one. Answers 803 (no participantId) or 102 (nobody such)
+ * and returns NULL otherwise. */
+struct participant *handler_target(conn *c, json_t *msg, const char *id, bool waiting);
 
 void handle_join(conn *c, json_t *msg, const char *id);
 void handle_reconnect(conn *c, json_t *msg, const char *id);

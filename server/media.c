@@ -8,6 +8,7 @@
 
 #include "cert.h"
 #include "log.h"
+#include "handlers.h"
 #include "media.h"
 #include "peer.h"
 #include "room.h"
@@ -377,13 +378,11 @@ static void answer_timeout(void *arg)
     mpeer_free(m);
 }
 
+/* The member to subscribe to: anyone joined but oneself (102 otherwise). */
 static participant *target_of(conn *c, json_t *msg, const char *id)
 {
-    const char *pid;
-    if (!sig_string(c, msg, id, "participantId", true, &pid))
-        return NULL;
-    participant *t = room_member(c->p->room, pid);
-    if (!t || t->state == PS_WAITING || t == c->p) {
+    participant *t = handler_target(c, msg, id, false);
+    if (t == c->p) {
         sig_error(c, PARLEY_ERR_USER_NOT_FOUND_ERROR_CODE, id, "no such participant");
         return NULL;
     }

@@ -21,9 +21,7 @@ static bool require(conn *c, const char *id, unsigned perm)
     return false;
 }
 
-/* The joined (or away) member named by the participantId field; answers 803
- * or 102 and returns NULL otherwise. */
-static participant *target_of(conn *c, json_t *msg, const char *id, bool waiting)
+participant *handler_target(conn *c, json_t *msg, const char *id, bool waiting)
 {
     const char *pid;
     if (!sig_string(c, msg, id, "participantId", true, &pid))
@@ -58,7 +56,7 @@ void handle_entry_response(conn *c, json_t *msg, const char *id)
         sig_error(c, PARLEY_ERR_TRANSPORT_ERROR_CODE, id, "decision must be allowed or denied");
         return;
     }
-    participant *t = target_of(c, msg, id, true);
+    participant *t = handler_target(c, msg, id, true);
     if (!t)
         return;
     sig_reply(c, id, NULL);
@@ -69,7 +67,7 @@ void handle_remove_participant(conn *c, json_t *msg, const char *id)
 {
     if (!require(c, id, PARLEY_PERM_ALLOW_MOD))
         return;
-    participant *t = target_of(c, msg, id, false);
+    participant *t = handler_target(c, msg, id, false);
     if (!t)
         return;
     sig_reply(c, id, NULL);
@@ -87,7 +85,7 @@ void handle_request_mute(conn *c, json_t *msg, const char *id)
         sig_error(c, PARLEY_ERR_TRANSPORT_ERROR_CODE, id, "kind must be audio or video");
         return;
     }
-    participant *t = target_of(c, msg, id, false);
+    participant *t = handler_target(c, msg, id, false);
     if (!t)
         return;
     if (!t->conn) {
@@ -134,7 +132,7 @@ void handle_set_synchronizer(conn *c, json_t *msg, const char *id)
 {
     if (!require(c, id, PARLEY_PERM_ALLOW_MOD))
         return;
-    participant *t = target_of(c, msg, id, false);
+    participant *t = handler_target(c, msg, id, false);
     if (!t)
         return;
     room *r = c->p->room;
