@@ -276,6 +276,13 @@ void media_participant_gone(participant *p)
 
 /* ---- publishing ---- */
 
+/* The stream-enabled notification for track i of publisher m. */
+static json_t *stream_enabled(const mpeer *m, size_t i)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "type", "stream-enabled", "participantId", m->p->id,
+                     "kind", parley_sdp_kind_name(m->t[i].kind), "trackId", m->t[i].mid);
+}
+
 void handle_publish_offer(conn *c, json_t *msg, const char *id)
 {
     participant *p = c->p;
@@ -360,12 +367,16 @@ void handle_publish_offer(conn *c, json_t *msg, const char *id)
     sig_reply(c, id, json_pack("{s:s}", "sdp", ans.text));
     parley_sdp_answer_free(&ans);
     for (size_t i = 0; i < m->n; i++)
-        room_broadcast(p->room,
-                       json_pack("{s:s, s:s, s:s, s:s}", "type", "stream-enabled", "participantId",
-                                 p->id, "kind", parley_sdp_kind_name(m->t[i].kind), "trackId",
-                                 m->t[i].mid),
-                       p);
+        room_broadcast(p->room, stream_enabled(m, i), p);
     participant_set_media(p, audio, video);
+}
+
+void media_tell_streams(participant *p)
+{
+    for (mpeer *m = media.peers; m; m = m->next)
+        if (!m->target && m->p != p && m->p->room == p->room)
+            for (size_t i = 0; i < m->n; i++)
+                sig_send(p->conn, stream_enabled(m, i));
 }
 
 /* ---- subscribing ---- */

@@ -34,6 +34,9 @@ void media_stop(void);
 
 /* p leaves the meeting: its peers go, its subscribers are told. */
 void media_participant_gone(struct participant *p);
+/* Tell a participant who just joined about every stream already published
+ * in its room (stream-enabled, as the others got when it was published). */
+void media_tell_streams(struct participant *p);
 /* p stops publishing: stream-disabled to the others, its subscriptions end. */
 void media_unpublish(struct participant *p);
 

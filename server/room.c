@@ -373,6 +373,7 @@ void participant_admit(participant *p, const char *request_id)
 
     conn *c = p->conn;
     sig_send(c, joined_json(p, request_id, false));
+    media_tell_streams(p);
     room_broadcast(r,
                    json_pack("{s:s, s:o}", "type", "participant-joined", "participant",
                              participant_json(p)),

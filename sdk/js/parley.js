@@ -440,9 +440,7 @@ class Meeting extends Emitter {
       this._joinWaiter.resolve();
       this._joinWaiter = null;
     }
-    // Publishers already in the meeting: subscribe to those that send
-    // (105, nothing published yet, is expected: stream-enabled follows).
-    for (const p of this.participants.values()) if (p.micOn || p.webcamOn) this._subscribe(p.id, true);
+    // Streams already published arrive as stream-enabled right after joined.
     // Devices asked for at init (not for a VIEWER): failures show as error
     // events only; both are published together on one offer.
     if (msg.mode === "VIEWER") return;
@@ -709,7 +707,7 @@ class Meeting extends Emitter {
 
   /** Subscribe to a publisher unless already done (quiet: a 105 is not an
    * error event, for publishers seen in `joined`). */
-  _subscribe(id, quiet = false) {
+  _subscribe(id) {
     if (id === this.localParticipant.id || this._subs.has(id) || typeof RTCPeerConnection === "undefined") return;
     const sub = { id, pc: new RTCPeerConnection(PC_CONFIG), streams: [] };
     this._subs.set(id, sub);
@@ -723,7 +721,7 @@ class Meeting extends Emitter {
         p.emit("stream-enabled", stream);
       }
     };
-    this._request("subscribe", { participantId: id }, quiet ? [errors.USER_NOT_STREAMING_ERROR_CODE] : null)
+    this._request("subscribe", { participantId: id })
       .catch(() => this._dropSub(id, false, sub));
   }
 

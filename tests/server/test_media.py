@@ -69,6 +69,20 @@ def test_publish_offer_is_answered_and_others_see_the_streams():
     b.close()
 
 
+def test_a_late_joiner_is_told_of_the_streams_already_published():
+    room, (a,) = meeting("a")
+    publish(a)
+    b, joined = S.join(token(KEY), room, "b")
+    assert [p["participantId"] for p in joined["participants"]] == ["a"], joined
+    kinds = {b.wait("stream-enabled", participantId="a")["kind"] for _ in range(2)}
+    assert kinds == {"audio", "video"}
+    # and it can subscribe to them right away
+    b.send({"type": "subscribe", "id": "s", "participantId": "a"})
+    assert b.wait("subscribe-offer", participantId="a")["sdp"].count("m=") == 2
+    a.close()
+    b.close()
+
+
 def test_leaving_or_becoming_a_viewer_disables_the_streams():
     room, (a, b, c) = meeting("a", "b", "c")
     publish(a)
