@@ -29,5 +29,6 @@ int cmd_admin(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_room(int argc, char **argv);
+int cmd_bot(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const cli_command commands[] = {
     {"token", cmd_token, "mint an access token"},
     {"join", cmd_join, "join a meeting and print its events"},
     {"room", cmd_room, "create, inspect, list, deactivate and end rooms (REST)"},
+    {"bot", cmd_bot, "publish media files to a meeting, or receive and count its media"},
 };
 
 int cli_usage_error(const char *fmt, ...)

@@ -12,10 +12,10 @@ set -euo pipefail
 run_pkgs=(
   build-essential meson ninja-build pkg-config python3
   libjansson-dev libwebsockets-dev libuv1-dev libssl-dev libsqlite3-dev libjwt-dev libcurl4-openssl-dev
-  libsrtp2-dev zlib1g-dev
+  libsrtp2-dev zlib1g-dev libogg-dev
 )
 test_pkgs=(
-  nodejs python3-websockets chromium
+  nodejs python3-websockets chromium ffmpeg
 )
 fuzz_pkgs=(
   clang libclang-rt-14-dev

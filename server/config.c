@@ -39,6 +39,7 @@ static const setting settings[] = {
     {"rtc-address", SET_STR, offsetof(parley_config, rtc_address), sizeof(((parley_config *)0)->rtc_address), 0, 0, "address the media port binds to (default: the listen host)"},
     {"advertise", SET_STR, offsetof(parley_config, advertise), sizeof(((parley_config *)0)->advertise), 0, 0, "address given to clients in SDP candidates (default: the media bind address)"},
     {"sdp-timeout", SET_INT, offsetof(parley_config, sdp_timeout), 0, 1, 25, "seconds a subscriber has to answer an offer, 1-25 (default 10)"},
+    {"media-timeout", SET_INT, offsetof(parley_config, media_timeout), 0, 1, 30, "seconds a media connection has to pass ICE once its SDP exchange is done, 1-30 (default 20)"},
     {"demo", SET_INT, offsetof(parley_config, demo), 0, 0, 1, "development only, never on a public address: POST /demo/token and /demo/room mint tokens and rooms with the demo key (a bare --demo means 1)"},
 };
 
@@ -55,6 +56,7 @@ void parley_config_defaults(parley_config *cfg)
     cfg->idle_timeout = PARLEY_DEFAULT_IDLE_TIMEOUT;
     cfg->rtc_port = PARLEY_DEFAULT_RTC_PORT;
     cfg->sdp_timeout = PARLEY_DEFAULT_SDP_TIMEOUT;
+    cfg->media_timeout = PARLEY_DEFAULT_MEDIA_TIMEOUT;
 #ifdef PARLEY_DEFAULT_WEB_ROOT
     snprintf(cfg->web_root, sizeof cfg->web_root, "%s", PARLEY_DEFAULT_WEB_ROOT);
 #endif

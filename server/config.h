@@ -18,6 +18,7 @@
 #define PARLEY_DEFAULT_IDLE_TIMEOUT 60
 #define PARLEY_DEFAULT_RTC_PORT 7882
 #define PARLEY_DEFAULT_SDP_TIMEOUT 10
+#define PARLEY_DEFAULT_MEDIA_TIMEOUT 20
 
 typedef struct parley_config {
     char host[256];         /* numeric address or name to listen on */
@@ -36,6 +37,7 @@ typedef struct parley_config {
     char rtc_address[256];  /* the media bind address; "": the listen host */
     char advertise[256];    /* the address in SDP candidates; "": the bind address */
     int sdp_timeout;        /* seconds a subscriber has to answer an offer (within ICE consent, 30 s) */
+    int media_timeout;      /* seconds a media connection has to pass ICE after its SDP exchange */
     int demo;               /* 1: POST /demo/token and /demo/room (development only) */
 } parley_config;
 

@@ -17,6 +17,7 @@
 #include "server.h"
 #include "srtp.h"
 #include "timer.h"
+#include "token.h"
 #include "udp.h"
 
 #define MEDIA_MAX_TRACKS 8       /* tracks one publisher may register */
@@ -29,6 +30,7 @@ typedef struct mtrack {
     char mid[PARLEY_SDP_TOKEN_LEN];
     uint32_t ssrc;
     parley_sdp_codec codec;
+    const char *source; /* "camera", "microphone" or "screen" (static) */
 } mtrack;
 
 /* A publisher's peer (target NULL) or a subscription's (target: whom it
@@ -46,6 +48,9 @@ typedef struct mpeer {
     char track_ids[MEDIA_MAX_TRACKS][PARLEY_SDP_TOKEN_LEN];
     uint32_t out_ssrc[MEDIA_MAX_TRACKS];
     bool answered;
+    bool stale;      /* made over a connection p has since replaced (reconnect) */
+    bool connecting; /* timer is the deadline for ICE (media_connect_deadline) */
+    bool ended;      /* the peer failed: timer is its end (peer_ended) */
     ptimer *timer;
 } mpeer;
 
@@ -67,6 +72,8 @@ static struct {
 
 /* ---- the core ---- */
 
+static void peer_ended(void *arg);
+
 static void peer_state(parley_peer *p, void *arg, parley_peer_state state)
 {
     (void)p;
@@ -74,6 +81,17 @@ static void peer_state(parley_peer *p, void *arg, parley_peer_state state)
     parley_log(state == PARLEY_PEER_FAILED ? PARLEY_LOG_WARN : PARLEY_LOG_DEBUG, NULL,
                "media peer of %s%s%s: %s", m->p->id, m->target ? " from " : "",
                m->target ? m->target->id : "", parley_peer_state_name(state));
+    if (state == PARLEY_PEER_CONNECTED && m->connecting) {
+        ptimer_cancel(m->timer);
+        m->timer = NULL;
+        m->connecting = false;
+    } else if (state == PARLEY_PEER_FAILED && !m->ended) {
+        /* a peer is not freed from its own callback: end it from the loop */
+        ptimer_cancel(m->timer);
+        m->connecting = false;
+        m->ended = true;
+        m->timer = ptimer_start(0, peer_ended, m);
+    }
 }
 
 static void peer_rtp(parley_peer *p, void *arg, uint8_t *pkt, size_t len)
@@ -86,6 +104,23 @@ static void peer_rtcp(parley_peer *p, void *arg, uint8_t *pkt, size_t len)
 {
     (void)arg;
     parley_router_rtcp(media.router, p, pkt, len);
+}
+
+/* The router's speaker detection (audio levels, grouped by room): the
+ * loudest publisher of a room changed; everyone in it is told. */
+static void active_speaker(void *arg, const void *group, parley_peer *pub, uint32_t ssrc)
+{
+    (void)arg;
+    (void)ssrc;
+    for (mpeer *m = media.peers; m; m = m->next)
+        if (m->peer == pub && !m->target) {
+            if (group == (const void *)m->p->room)
+                room_broadcast(m->p->room,
+                               json_pack("{s:s, s:s}", "type", "active-speaker", "participantId",
+                                         m->p->id),
+                               NULL);
+            return;
+        }
 }
 
 int media_start(char *err, size_t errlen)
@@ -110,6 +145,7 @@ int media_start(char *err, size_t errlen)
         media_stop();
         return -1;
     }
+    parley_router_on_speaker(media.router, active_speaker, NULL);
     return 0;
 }
 
@@ -242,9 +278,10 @@ static void disable_streams(mpeer *pub)
 {
     for (size_t i = 0; i < pub->n; i++)
         room_broadcast(pub->p->room,
-                       json_pack("{s:s, s:s, s:s, s:s}", "type", "stream-disabled", "participantId",
-                                 pub->p->id, "kind", parley_sdp_kind_name(pub->t[i].kind),
-                                 "trackId", pub->t[i].mid),
+                       json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "stream-disabled",
+                                 "participantId", pub->p->id, "kind",
+                                 parley_sdp_kind_name(pub->t[i].kind), "trackId", pub->t[i].mid,
+                                 "source", pub->t[i].source),
                        pub->p);
 }
 
@@ -274,13 +311,111 @@ void media_participant_gone(participant *p)
     candidates_clear(p);
 }
 
+void media_participant_reconnected(participant *p)
+{
+    /* The client cannot know which exchanges of the old connection
+     * completed: a subscription still waiting for its answer ends (its
+     * offer may be lost), the completed ones carry on but are stale, so
+     * that a new publish-offer or subscribe replaces them instead of
+     * answering 303. Then p is told the streams to subscribe to. */
+    mpeer *m = media.peers;
+    while (m) {
+        mpeer *next = m->next;
+        if (m->p == p && m->target && !m->answered) {
+            mpeer_free(m);
+            next = media.peers;
+        } else if (m->p == p) {
+            m->stale = true;
+        }
+        m = next;
+    }
+    candidates_clear(p);
+    media_tell_streams(p);
+}
+
+/* ---- failed peers ---- */
+
+/* The transport of m failed (no ICE in time, consent lost, DTLS handshake
+ * timeout or alert): its participant is told 303 and a subscription ends as
+ * if unsubscribed, a publication as if unpublished (stream-disabled to the
+ * others, its subscriptions ended), so that a new subscribe or
+ * publish-offer starts afresh. A close_notify from the remote ends nothing:
+ * the client closes a connection it replaces or is done with, and says so
+ * in signaling. */
+static void media_peer_end(mpeer *m, const char *hint)
+{
+    participant *p = m->p;
+    char text[256];
+    snprintf(text, sizeof text, "%s%s: %s", m->target ? "the subscription to " : "publishing",
+             m->target ? m->target->id : "", hint);
+    tell(p, PARLEY_ERR_MEDIA_ENDPOINT_ERROR_CODE, text);
+    if (m->target) {
+        mpeer_free(m);
+        return;
+    }
+    media_unpublish(p);
+    participant_set_media(p, false, false);
+}
+
+static void peer_ended(void *arg)
+{
+    mpeer *m = arg;
+    m->timer = NULL;
+    media_peer_end(m, "the media connection failed (ICE consent or DTLS)");
+}
+
+static void connect_timeout(void *arg)
+{
+    mpeer *m = arg;
+    m->timer = NULL;
+    m->connecting = false;
+    /* past ICE, the DTLS handshake has its own deadline (peer_state) */
+    if (!parley_peer_ice_selected(m->peer))
+        media_peer_end(m, "no ICE connectivity check arrived in time");
+}
+
+/* Once an exchange is done, ICE must succeed within --media-timeout. */
+static void media_connect_deadline(mpeer *m)
+{
+    if (m->ended || parley_peer_get_state(m->peer) != PARLEY_PEER_CONNECTING)
+        return;
+    ptimer_cancel(m->timer);
+    m->connecting = true;
+    m->timer = ptimer_start((uint64_t)server.cfg.media_timeout * 1000, connect_timeout, m);
+}
+
 /* ---- publishing ---- */
+
+/* The source of an offered m-line: publish-offer's `sources` names it by mid
+ * ("microphone" for audio, "camera" or "screen" for video); unnamed, audio
+ * is the microphone and video the camera. NULL: a name that does not fit. */
+static const char *track_source(json_t *sources, const char *mid, parley_sdp_kind kind)
+{
+    json_t *v = sources ? json_object_get(sources, mid) : NULL;
+    const char *s = v ? json_string_value(v) : NULL;
+    if (kind == PARLEY_SDP_AUDIO)
+        return !v || (s && !strcmp(s, "microphone")) ? "microphone" : NULL;
+    if (!v || (s && !strcmp(s, "camera")))
+        return "camera";
+    return s && !strcmp(s, "screen") ? "screen" : NULL;
+}
+
+/* The code refusing a source the token's publish grant lacks, or 0. */
+static int source_denied(const participant *p, const char *source)
+{
+    if (!strcmp(source, "microphone"))
+        return p->publish_grant & PARLEY_PUBLISH_MICROPHONE ? 0
+                                                            : PARLEY_ERR_USER_AUDIO_PERMISSION_DENIED_ERROR_CODE;
+    unsigned need = strcmp(source, "screen") ? PARLEY_PUBLISH_CAMERA : PARLEY_PUBLISH_SCREEN;
+    return p->publish_grant & need ? 0 : PARLEY_ERR_USER_VIDEO_PERMISSION_DENIED_ERROR_CODE;
+}
 
 /* The stream-enabled notification for track i of publisher m. */
 static json_t *stream_enabled(const mpeer *m, size_t i)
 {
-    return json_pack("{s:s, s:s, s:s, s:s}", "type", "stream-enabled", "participantId", m->p->id,
-                     "kind", parley_sdp_kind_name(m->t[i].kind), "trackId", m->t[i].mid);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "stream-enabled", "participantId",
+                     m->p->id, "kind", parley_sdp_kind_name(m->t[i].kind), "trackId", m->t[i].mid,
+                     "source", m->t[i].source);
 }
 
 void handle_publish_offer(conn *c, json_t *msg, const char *id)
@@ -293,10 +428,19 @@ void handle_publish_offer(conn *c, json_t *msg, const char *id)
         sig_error(c, PARLEY_ERR_USER_GENERIC_ERROR_CODE, id, "a VIEWER does not publish");
         return;
     }
-    if (find(p, NULL)) {
+    mpeer *old = find(p, NULL);
+    if (old && !old->stale) {
         sig_error(c, PARLEY_ERR_MEDIA_ENDPOINT_ERROR_CODE, id,
                   "this participant already publishes (unpublish first)");
         return;
+    }
+    if (old) {
+        /* published over a connection since replaced: this offer replaces
+         * it; subscribers see stream-disabled, then the new stream-enabled
+         * (an exchange under way is not told 103: nobody left) */
+        end_subscriptions_to(p, false);
+        disable_streams(old);
+        mpeer_free(old);
     }
     int max = p->room->settings.max_publishers;
     if (!p->audio && !p->video && max > 0) {
@@ -307,6 +451,11 @@ void handle_publish_offer(conn *c, json_t *msg, const char *id)
                       "the room's publisher limit is reached");
             return;
         }
+    }
+    json_t *sources = json_object_get(msg, "sources");
+    if (sources && !json_is_object(sources)) {
+        sig_error(c, PARLEY_ERR_TRANSPORT_ERROR_CODE, id, "sources must map mids to sources");
+        return;
     }
     char err[256];
     parley_sdp *offer = NULL;
@@ -340,13 +489,30 @@ void handle_publish_offer(conn *c, json_t *msg, const char *id)
         if (!ch->receiving || !ch->ssrc ||
             (ch->kind != PARLEY_SDP_AUDIO && ch->kind != PARLEY_SDP_VIDEO))
             continue;
+        const char *source = track_source(sources, ch->mid, ch->kind);
+        for (size_t k = 0; source && k < m->n; k++)
+            if (!strcmp(m->t[k].source, source))
+                source = NULL; /* one track per source */
+        int denied = source ? source_denied(p, source) : 0;
+        if (!source || denied) {
+            rc = -1;
+            char hint[192];
+            snprintf(hint, sizeof hint, source ? "the token does not grant %s publishing"
+                                               : "sources: mid %s: an unknown source, one of another kind, or one taken",
+                     source ? source : ch->mid);
+            sig_error(c, source ? denied : PARLEY_ERR_TRANSPORT_ERROR_CODE, id, hint);
+            break;
+        }
         if (parley_router_add_track(media.router, m->peer, ch->ssrc, ch->kind == PARLEY_SDP_VIDEO))
             continue; /* the SSRC is taken: not forwarded */
+        if (ch->kind == PARLEY_SDP_AUDIO && ch->audio_level_id)
+            parley_router_track_speaker(media.router, ch->ssrc, ch->audio_level_id, p->room);
         mtrack *t = &m->t[m->n++];
         t->kind = ch->kind;
         snprintf(t->mid, sizeof t->mid, "%s", ch->mid);
         t->ssrc = ch->ssrc;
         t->codec = ch->codec;
+        t->source = source;
     }
     if (!rc && !m->n) {
         rc = -1;
@@ -369,6 +535,7 @@ void handle_publish_offer(conn *c, json_t *msg, const char *id)
     for (size_t i = 0; i < m->n; i++)
         room_broadcast(p->room, stream_enabled(m, i), p);
     participant_set_media(p, audio, video);
+    media_connect_deadline(m);
 }
 
 void media_tell_streams(participant *p)
@@ -419,11 +586,14 @@ void handle_subscribe(conn *c, json_t *msg, const char *id)
         sig_error(c, PARLEY_ERR_USER_NOT_STREAMING_ERROR_CODE, id, "the participant publishes nothing");
         return;
     }
-    if (find(c->p, target)) {
+    mpeer *old = find(c->p, target);
+    if (old && !old->stale) {
         sig_error(c, PARLEY_ERR_MEDIA_ENDPOINT_ERROR_CODE, id,
                   "already subscribed, or the exchange is under way");
         return;
     }
+    if (old) /* subscribed over a connection since replaced: replaced */
+        mpeer_free(old);
     char err[256];
     mpeer *m = mpeer_new(c->p, target, err, sizeof err);
     if (!m) {
@@ -455,8 +625,13 @@ void handle_subscribe(conn *c, json_t *msg, const char *id)
     }
     m->timer = ptimer_start((uint64_t)server.cfg.sdp_timeout * 1000, answer_timeout, m);
     sig_reply(c, id, NULL);
-    sig_send(c, json_pack("{s:s, s:s, s:s}", "type", "subscribe-offer", "participantId",
-                          target->id, "sdp", offer));
+    json_t *tracks = json_array();
+    for (size_t i = 0; i < m->n; i++)
+        json_array_append_new(tracks, json_pack("{s:s, s:s, s:s, s:s}", "mid", m->mids[i], "kind",
+                                                parley_sdp_kind_name(m->t[i].kind), "source",
+                                                m->t[i].source, "trackId", m->track_ids[i]));
+    sig_send(c, json_pack("{s:s, s:s, s:s, s:o}", "type", "subscribe-offer", "participantId",
+                          target->id, "sdp", offer, "tracks", tracks));
     free(offer);
 }
 
@@ -468,7 +643,7 @@ void handle_subscribe_answer(conn *c, json_t *msg, const char *id)
         return;
     participant *target = room_member(c->p->room, pid);
     mpeer *m = target ? find(c->p, target) : NULL;
-    if (!m || m->answered) {
+    if (!m || m->answered || m->ended) {
         sig_error(c, PARLEY_ERR_USER_NOT_STREAMING_ERROR_CODE, id, "no subscribe-offer to answer");
         return;
     }
@@ -486,6 +661,7 @@ void handle_subscribe_answer(conn *c, json_t *msg, const char *id)
     ptimer_cancel(m->timer);
     m->timer = NULL;
     m->answered = true;
+    media_connect_deadline(m);
     for (size_t i = 0; i < m->n; i++)
         if (accepted[i])
             parley_router_subscribe(media.router, m->peer, m->t[i].ssrc, m->out_ssrc[i]);

@@ -39,6 +39,12 @@ void media_participant_gone(struct participant *p);
 void media_tell_streams(struct participant *p);
 /* p stops publishing: stream-disabled to the others, its subscriptions end. */
 void media_unpublish(struct participant *p);
+/* p took its place back over a new connection (`reconnect`): its
+ * subscriptions still waiting for an answer end, its completed exchanges
+ * carry on but become stale (a new publish-offer or subscribe replaces
+ * them rather than answering 303), then p is told every stream published
+ * in its room (stream-enabled) to subscribe again. Call after `joined`. */
+void media_participant_reconnected(struct participant *p);
 
 void handle_publish_offer(conn *c, json_t *msg, const char *id);
 void handle_subscribe(conn *c, json_t *msg, const char *id);

@@ -6,13 +6,16 @@
  * problems answer 1100 (expired) and 1101 (anything else). If the old
  * connection is still open (a half-open link the client gave up on), it is
  * told it was replaced (4005, meeting-left 1011) and dropped; the
- * participant itself stays and nobody else notices. */
+ * participant itself stays and nobody else notices. Its media carries on,
+ * and the client may negotiate it afresh without being answered 303
+ * (media_participant_reconnected). */
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "access.h"
 #include "handlers.h"
+#include "media.h"
 #include "room.h"
 #include "server.h"
 #include "token.h"
@@ -107,6 +110,7 @@ void handle_reconnect(conn *c, json_t *msg, const char *id)
     p->conn = c;
     c->p = p;
     sig_send(c, joined_json(p, id, true));
+    media_participant_reconnected(p);
     sig_touch(c);
 out:
     parley_token_result_free(&tok);

@@ -72,12 +72,13 @@ void handle_change_mode(conn *c, json_t *msg, const char *id)
 void handle_publish(conn *c, json_t *msg, const char *id)
 {
     participant *p = c->p;
-    bool audio = false, video = false;
-    if (!sig_bool(c, msg, id, "audio", true, &audio) || !sig_bool(c, msg, id, "video", true, &video))
+    bool audio = false, video = false, screen = false;
+    if (!sig_bool(c, msg, id, "audio", true, &audio) || !sig_bool(c, msg, id, "video", true, &video) ||
+        !sig_bool(c, msg, id, "screen", false, &screen))
         return;
-    if (!audio && !video) {
+    if (!audio && !video && !screen) {
         sig_error(c, PARLEY_ERR_USER_NOT_STREAMING_ERROR_CODE, id,
-                  "publish at least one of audio and video");
+                  "publish at least one of audio, video and screen");
         return;
     }
     if (p->mode == MODE_VIEWER) {
@@ -94,6 +95,11 @@ void handle_publish(conn *c, json_t *msg, const char *id)
                   "the token does not grant camera publishing");
         return;
     }
+    if (screen && !(p->publish_grant & PARLEY_PUBLISH_SCREEN)) {
+        sig_error(c, PARLEY_ERR_USER_VIDEO_PERMISSION_DENIED_ERROR_CODE, id,
+                  "the token does not grant screen publishing");
+        return;
+    }
     int max = p->room->settings.max_publishers;
     if (!p->audio && !p->video && max > 0) {
         room_counts n;
@@ -104,8 +110,9 @@ void handle_publish(conn *c, json_t *msg, const char *id)
             return;
         }
     }
-    participant_set_media(p, audio, video);
-    sig_reply(c, id, json_pack("{s:b, s:b}", "audio", audio, "video", video));
+    /* a screen is video to the others and to the publisher limit */
+    participant_set_media(p, audio, video || screen);
+    sig_reply(c, id, json_pack("{s:b, s:b, s:b}", "audio", audio, "video", video, "screen", screen));
 }
 
 void handle_unpublish(conn *c, json_t *msg, const char *id)

@@ -149,6 +149,24 @@ void static_demo_token(http_req *rq, const char *segment)
         }
         g.permissions = mask;
     }
+    json_t *publish = json_object_get(body, "publish");
+    if (publish) {
+        size_t i;
+        json_t *v;
+        bool ok = json_is_array(publish);
+        json_array_foreach(publish, i, v) {
+            unsigned bit = json_is_string(v) ? parley_token_flag(PARLEY_TOKEN_PUBLISH, json_string_value(v)) : 0;
+            ok = ok && bit;
+            g.publish |= bit;
+        }
+        if (!ok) {
+            json_decref(body);
+            http_fail(rq, PARLEY_ERR_TRANSPORT_ERROR_CODE, 400, NULL,
+                      "publish: a list of camera, microphone, screen");
+            return;
+        }
+        g.publish_set = true;
+    }
     g.room_id = opt_string(body, "roomId");
     g.participant_id = opt_string(body, "participantId");
     if (g.room_id || g.participant_id)

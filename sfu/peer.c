@@ -236,6 +236,12 @@ parley_peer_state parley_peer_get_state(const parley_peer *p)
     return p->state;
 }
 
+bool parley_peer_ice_selected(const parley_peer *p)
+{
+    struct sockaddr_storage ss;
+    return p->up && parley_ice_selected(parley_udp_peer_ice(p->up), &ss);
+}
+
 static int send_protected(parley_peer *p, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
 {
     if (!p->srtp || p->state != PARLEY_PEER_CONNECTED) {

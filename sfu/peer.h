@@ -94,6 +94,8 @@ const char *parley_peer_local_ufrag(const parley_peer *p);
 const char *parley_peer_local_pwd(const parley_peer *p);
 const char *parley_peer_fingerprint(const parley_peer *p);
 parley_peer_state parley_peer_get_state(const parley_peer *p);
+/* True once ICE has selected the remote's address (DTLS may still be under way). */
+bool parley_peer_ice_selected(const parley_peer *p);
 const char *parley_peer_state_name(parley_peer_state s);
 /* Protect pkt[0..len) in place (cap bytes of room: len plus
  * PARLEY_PEER_SEND_ROOM suffices) and send it to the selected address.

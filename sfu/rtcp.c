@@ -351,6 +351,30 @@ size_t parley_rtcp_build_fir(uint8_t *buf, size_t cap, uint32_t sender, uint32_t
     return 20;
 }
 
+size_t parley_rtcp_build_remb(uint8_t *buf, size_t cap, uint32_t sender, uint64_t bitrate,
+                              const uint32_t *ssrcs, unsigned n)
+{
+    size_t len = 20 + 4u * n;
+    if (n > 255 || len > cap)
+        return 0;
+    unsigned exp = 0;
+    while (bitrate >= (1u << 18)) { /* 18-bit mantissa, 6-bit exponent */
+        bitrate >>= 1;
+        exp++;
+    }
+    header(buf, PARLEY_RTCP_FMT_AFB, PARLEY_RTCP_PSFB, len);
+    parley_wr32(buf + 4, sender);
+    parley_wr32(buf + 8, 0); /* media source: unused */
+    memcpy(buf + 12, "REMB", 4);
+    buf[16] = (uint8_t)n;
+    buf[17] = (uint8_t)(exp << 2 | (unsigned)(bitrate >> 16));
+    buf[18] = (uint8_t)(bitrate >> 8);
+    buf[19] = (uint8_t)bitrate;
+    for (unsigned i = 0; i < n; i++)
+        parley_wr32(buf + 20 + 4u * i, ssrcs[i]);
+    return len;
+}
+
 /* ---- reception statistics ---- */
 
 void parley_rtcp_stats_init(parley_rtcp_recv_stats *s, uint32_t ssrc, uint32_t clock_rate)

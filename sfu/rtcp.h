@@ -134,6 +134,10 @@ size_t parley_rtcp_build_nack(uint8_t *buf, size_t cap, uint32_t sender, uint32_
 size_t parley_rtcp_build_pli(uint8_t *buf, size_t cap, uint32_t sender, uint32_t media);
 size_t parley_rtcp_build_fir(uint8_t *buf, size_t cap, uint32_t sender, uint32_t media,
                              uint8_t seq);
+/* REMB (draft-alvestrand-rmcat-remb): bitrate in bit/s for the streams
+ * ssrcs[0..n) (n <= 255), rounded down to its 18-bit mantissa. */
+size_t parley_rtcp_build_remb(uint8_t *buf, size_t cap, uint32_t sender, uint64_t bitrate,
+                              const uint32_t *ssrcs, unsigned n);
 
 /* Reception statistics of one incoming stream (RFC 3550 §6.4.1, A.3, A.8),
  * for the report blocks the SFU sends its publishers. Arrival times are ms,

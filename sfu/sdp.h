@@ -230,6 +230,9 @@ typedef struct parley_sdp_local {
     bool prefer_h264; /* over VP8, when both are offered */
     bool video_rtx;   /* accept RTX for video (repair stream via FID) */
     uint64_t session_id, session_version; /* o= line; 0 picks 1 */
+    bool client;      /* the C SDK's side, a full ICE agent and the DTLS client: no
+                       * a=ice-lite, setup actpass in offers and active in answers;
+                       * addresses and port optional (none: no candidates, port 9) */
 } parley_sdp_local;
 
 /* Per m-line of an answer: what was chosen. */

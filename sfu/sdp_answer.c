@@ -9,8 +9,10 @@
  * header extensions when the browser offers them. On a publisher's connection
  * the SFU only receives, so answer directions are the offer's mirrored and
  * capped to receiving: sendonly/sendrecv -> recvonly, recvonly/inactive ->
- * inactive. Strings from the caller that end up in SDP are checked first, so
- * no caller value can add a line. */
+ * inactive. The same builders serve the C SDK's side (parley_sdp_local.client):
+ * its publish offers and its answers to the SFU's offers. Strings from the
+ * caller that end up in SDP are checked first, so no caller value can add a
+ * line. */
 #include "sdp.h"
 
 #include <arpa/inet.h>
@@ -133,11 +135,11 @@ static int check_local(const parley_sdp_local *l, const char **fp, char *err, si
         parley_errtext(err, errlen, "bad local fingerprint (sha-256 hex pairs)");
         return PARLEY_SDP_EINVAL;
     }
-    if (l->port == 0 || l->n_addresses == 0 || !l->addresses) {
+    if (!l->client && (l->port == 0 || l->n_addresses == 0 || !l->addresses)) {
         parley_errtext(err, errlen, "no local port or address");
         return PARLEY_SDP_EINVAL;
     }
-    for (size_t i = 0; i < l->n_addresses; i++)
+    for (size_t i = 0; l->addresses && i < l->n_addresses; i++)
         if (!ip_family(l->addresses[i])) {
             parley_errtext(err, errlen, "local address %zu is not an IP address", i);
             return PARLEY_SDP_EINVAL;
@@ -151,20 +153,25 @@ static void write_session(strbuf *b, const parley_sdp_local *l)
 {
     unsigned long long id = l->session_id ? l->session_id : 1;
     unsigned long long ver = l->session_version ? l->session_version : 1;
-    sb_add(b, "v=0\r\no=- %llu %llu IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n", id, ver);
+    sb_add(b, "v=0\r\no=- %llu %llu IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n%s", id, ver,
+           l->client ? "" : "a=ice-lite\r\n");
 }
 
 static void write_transport(strbuf *b, const parley_sdp_local *l, const char *fp, bool offer)
 {
-    int fam = ip_family(l->addresses[0]);
-    sb_add(b, "c=IN IP%d %s\r\n", fam, l->addresses[0]);
+    if (l->n_addresses && l->addresses)
+        sb_add(b, "c=IN IP%d %s\r\n", ip_family(l->addresses[0]), l->addresses[0]);
+    else
+        sb_add(b, "c=IN IP4 0.0.0.0\r\n");
     sb_add(b, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", l->ice_ufrag, l->ice_pwd);
     sb_add(b, "a=fingerprint:sha-256 %s\r\n", fp);
-    sb_add(b, "a=setup:%s\r\n", offer ? "actpass" : "passive");
+    sb_add(b, "a=setup:%s\r\n", offer ? "actpass" : l->client ? "active" : "passive");
 }
 
 static void write_candidates(strbuf *b, const parley_sdp_local *l)
 {
+    if (l->client && (!l->n_addresses || !l->addresses))
+        return; /* the SDK's connections: the ICE-lite server learns the address from checks */
     for (size_t i = 0; i < l->n_addresses; i++) {
         /* host type preference 126, local preference by order, component 1 */
         unsigned long prio = (126UL << 24) | ((65535UL - (i & 0xffff)) << 8) | 255UL;
@@ -431,7 +438,7 @@ int parley_sdp_answer_build(const parley_sdp *offer, const parley_sdp_local *l,
             sb_add(&b, "a=inactive\r\n");
             continue;
         }
-        sb_add(&b, "m=%s %u UDP/TLS/RTP/SAVPF %u", m->kind_name, (unsigned)l->port, ch->codec.pt);
+        sb_add(&b, "m=%s %u UDP/TLS/RTP/SAVPF %u", m->kind_name, (unsigned)(l->port ? l->port : 9), ch->codec.pt);
         if (ch->rtx_pt >= 0)
             sb_add(&b, " %d", ch->rtx_pt);
         sb_add(&b, "\r\n");
@@ -545,7 +552,7 @@ int parley_sdp_offer_build(const parley_sdp_local *l, const parley_sdp_track *tr
         snprintf(c.fmtp, sizeof c.fmtp, "%s",
                  t->fmtp ? t->fmtp : audio ? OPUS_FMTP : strcmp(c.name, "H264") == 0 ? H264_FMTP : "");
         c.fb = audio ? 0 : VIDEO_FB;
-        sb_add(&b, "m=%s %u UDP/TLS/RTP/SAVPF %u", kind, (unsigned)l->port, t->pt);
+        sb_add(&b, "m=%s %u UDP/TLS/RTP/SAVPF %u", kind, (unsigned)(l->port ? l->port : 9), t->pt);
         if (t->rtx_pt)
             sb_add(&b, " %u", t->rtx_pt);
         sb_add(&b, "\r\n");

@@ -77,6 +77,31 @@ function hideVideo(p) {
   t.querySelector(".avatar").hidden = false;
 }
 
+// A screen share: a tile of its own next to the participant's.
+function showShare(p, stream) {
+  let t = document.querySelector(`.tile[data-share="${CSS.escape(p.id)}"]`);
+  if (!t) {
+    t = document.createElement("div");
+    t.className = "tile share";
+    t.dataset.share = p.id;
+    const v = Object.assign(document.createElement("video"), { autoplay: true, muted: true, playsInline: true });
+    t.append(v, Object.assign(document.createElement("span"), { className: "label" }));
+    tile(p).after(t);
+  }
+  t.querySelector(".label").textContent = `${p.displayName}${p.local ? " (you)" : ""}: screen`;
+  t.querySelector("video").srcObject = new MediaStream([stream.track]);
+}
+
+function hideShare(p) {
+  document.querySelector(`.tile[data-share="${CSS.escape(p.id)}"]`)?.remove();
+}
+
+function showStream(p, s) {
+  if (s.kind === "audio") playAudio(p, s);
+  else if (s.kind === "share") showShare(p, s);
+  else showVideo(p, s);
+}
+
 // A remote participant's audio: one <audio> element each (created after the
 // Join click, so autoplay is allowed).
 function playAudio(p, stream) {
@@ -95,12 +120,20 @@ function playAudio(p, stream) {
 function watchRemote(p) {
   if (p.local || p._demoWatched) return;
   p._demoWatched = true;
-  p.on("stream-enabled", (s) => (s.kind === "audio" ? playAudio(p, s) : showVideo(p, s)));
-  p.on("stream-disabled", (s) => {
-    if (s.kind === "audio") tile(p).querySelector("audio")?.remove();
-    else hideVideo(p);
+  p.on("stream-enabled", (s) => {
+    showStream(p, s);
+    if (s.kind === "share") renderPeople();
   });
-  for (const s of p.streams.values()) (s.kind === "audio" ? playAudio(p, s) : showVideo(p, s));
+  p.on("stream-disabled", (s) => {
+    // Only if no newer stream of that kind replaced it meanwhile.
+    if (p.streams.get(s.kind)) return;
+    if (s.kind === "audio") tile(p).querySelector("audio")?.remove();
+    else if (s.kind === "share") {
+      hideShare(p);
+      renderPeople();
+    } else hideVideo(p);
+  });
+  for (const s of p.streams.values()) showStream(p, s);
 }
 
 function renderPeople() {
@@ -111,7 +144,7 @@ function renderPeople() {
     const li = document.createElement("li");
     li.textContent = p.displayName || p.id;
     if (p.local) li.append(Object.assign(document.createElement("span"), { className: "me", textContent: "(you)" }));
-    const media = [p.micOn ? "mic" : "", p.webcamOn ? "cam" : ""].filter(Boolean).join(" · ");
+    const media = [p.micOn ? "mic" : "", p.webcamOn ? "cam" : "", p.streams.has("share") ? "screen" : ""].filter(Boolean).join(" · ");
     li.append(Object.assign(document.createElement("span"), { className: "media", textContent: media || "no media" }));
     list.append(li);
   }
@@ -181,6 +214,7 @@ function start(room, token, name, participantId) {
   meeting.on("participant-joined", (p) => { tile(p); watchRemote(p); renderPeople(); });
   meeting.on("participant-left", (p) => {
     document.querySelector(`.tile[data-id="${CSS.escape(p.id)}"]`)?.remove();
+    hideShare(p);
     renderPeople();
   });
   meeting.on("publish-changed", renderPeople);
@@ -196,15 +230,14 @@ function start(room, token, name, participantId) {
     $("waiting").append(li);
   });
   lp.on("stream-enabled", (s) => {
-    if (s.kind !== "audio") showVideo(lp, s);
+    if (s.kind === "video") showVideo(lp, s);
+    if (s.kind === "share") showShare(lp, s);
     toggles();
     renderPeople();
   });
   lp.on("stream-disabled", (s) => {
-    if (s.kind !== "audio") {
-      const other = lp.streams.get(s.kind === "video" ? "share" : "video");
-      other ? showVideo(lp, other) : hideVideo(lp);
-    }
+    if (s.kind === "video") hideVideo(lp);
+    if (s.kind === "share") hideShare(lp);
     toggles();
     renderPeople();
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # janus-config.sh - write a minimal Janus configuration for the signaling benchmark.
 #
-#   bench/signaling/janus-config.sh DIR PORT ROOMS [ROOM_BASE] [EVENT_LOOPS]
+#   bench/signaling/janus-config.sh DIR PORT ROOMS [ROOM_BASE] [EVENT_LOOPS] [media ADDRESS]
 #
 # DIR gets janus.jcfg and one config per loaded module, and plugins/ and
 # transports/ folders holding links to only the VideoRoom plugin and the
@@ -17,13 +17,30 @@
 # per participant: at 10,000 participants that passes a 20,000 open-file limit
 # and Janus aborts ("Creating pipes for GWakeup: Too many open files").
 #
+# With `media ADDRESS` (the media forwarding benchmark, bench/sfu/run.sh)
+# Janus's ICE is confined to this machine: ICE-lite (like parleyd: the
+# clients are the controlling agents), host candidates of ADDRESS only
+# (ice_enforce_list), no STUN or TURN server, no mDNS, and RTP ports in
+# 20000-40000. ADDRESS must be one of the machine's own non-loopback IPv4
+# addresses: Janus 1.1.2 skips loopback interfaces when it gathers (with
+# ice_enforce_list = "lo" it is left with none, and libnice then gathers
+# every other interface), so 127.0.0.1 cannot be a Janus candidate. Traffic
+# between two addresses of the same machine still never leaves it (the
+# kernel delivers it over the loopback device).
+#
 # Janus is then run as: janus -C DIR/janus.jcfg -F DIR
 set -euo pipefail
-dir=${1:?usage: janus-config.sh DIR PORT ROOMS [ROOM_BASE] [EVENT_LOOPS]}
+dir=${1:?usage: janus-config.sh DIR PORT ROOMS [ROOM_BASE] [EVENT_LOOPS] [media ADDRESS]}
 port=${2:?port}
 rooms=${3:?rooms}
 base=${4:-1000}
 loops=${5:-2}
+media=${6:-}
+media_address=${7:-}
+if [ "$media" = media ] && [ -z "$media_address" ]; then
+  echo "janus-config: media needs the address of one of this machine's interfaces" >&2
+  exit 2
+fi
 
 libdir=$(dirname "$(dpkg -L janus 2>/dev/null | grep -m1 '/plugins/libjanus_videoroom.so$')" 2>/dev/null || true)
 libdir=${libdir%/plugins}
@@ -51,9 +68,11 @@ $([ "$loops" -gt 0 ] && printf '\tevent_loops = %d' "$loops")
 certificates: {
 }
 media: {
+$([ "$media" = media ] && printf '\trtp_port_range = "20000-40000"')
 }
 nat: {
 	nice_debug = false
+$([ "$media" = media ] && printf '\tice_lite = true\n\tice_enforce_list = "%s"\n\tignore_mdns = true' "$media_address")
 }
 plugins: {
 }

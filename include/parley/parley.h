@@ -40,6 +40,8 @@
 #define PARLEY_PARLEY_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <parley/errors.h>
 
@@ -166,6 +168,13 @@ typedef enum parley_event_type {
     PARLEY_EVENT_PONG,
     PARLEY_EVENT_ERROR,               /* from the server or raised by libparley */
     PARLEY_EVENT_MEETING_LEFT,        /* last event of a join; code/name/message: the leave reason */
+    PARLEY_EVENT_STREAM_ENABLED,      /* participantId, kind, source: a participant published a track */
+    PARLEY_EVENT_STREAM_DISABLED,     /* participantId, kind: it stopped */
+    PARLEY_EVENT_ACTIVE_SPEAKER,      /* participantId: the loudest speaker changed */
+    /* raised by libparley */
+    PARLEY_EVENT_MEDIA_STATE_CHANGED, /* a media connection's state (parley_event_state: CONNECTING,
+                                       * CONNECTED, FAILED, DISCONNECTED); participantId: the
+                                       * publisher subscribed to, absent for our publication */
     PARLEY_EVENT_OTHER,               /* a server message this version does not know */
     PARLEY_EVENT_COUNT_
 } parley_event_type;
@@ -251,6 +260,124 @@ PARLEY_API int parley_meeting_request_mute(parley_meeting *meeting, const char *
 PARLEY_API int parley_meeting_refresh_token(parley_meeting *meeting, const char *token);
 PARLEY_API int parley_meeting_chat(parley_meeting *meeting, const char *topic, const char *message);
 PARLEY_API int parley_meeting_ping(parley_meeting *meeting);
+
+/* ---- Media ---------------------------------------------------------------
+ *
+ * A meeting in CONFERENCE mode publishes custom tracks that the application
+ * feeds with encoded frames, and receives the tracks of the participants it
+ * subscribes to as whole, depacketized frames. Each publication and each
+ * subscription is one WebRTC connection to the server's media port (ICE
+ * controlling agent, DTLS client, SRTP; BUNDLE and rtcp-mux), negotiated over
+ * the meeting's signaling (docs/protocol.md: publish-offer, subscribe).
+ *
+ * Tracks. A parley_track is created by the application, owned by it, and
+ * freed with parley_track_free(). Its frames may be written from any thread.
+ * Freeing a track that is published emits 3001 ERROR_CUSTOM_VIDEO_TRACK_DISPOSED
+ * (video) or 3002 ERROR_CUSTOM_AUDIO_TRACK_DISPOSED (audio), and the
+ * publication carries on with libparley's default source for that kind:
+ * Opus silence for audio, a black VP8 picture once a second for video.
+ * Free the tracks before destroying the client: parley_client_destroy()
+ * frees those left, and their handles are then invalid. A track whose
+ * meeting was freed stays valid but its frames are dropped.
+ *
+ * Failures. A media connection that cannot be set up or is lost (ICE or DTLS
+ * failure or timeout: 10 s to connect; 30 s without an answer to the ICE
+ * consent checks) emits an error, 3011 ERROR_STARTING_VIDEO (a publication
+ * with video) or 3012 ERROR_STARTING_AUDIO for the publication, 303
+ * MEDIA_ENDPOINT_ERROR_CODE for a subscription, the cause in its hint; then
+ * media-state-changed FAILED. */
+
+typedef enum parley_codec {
+    PARLEY_CODEC_OPUS = 1, /* audio: 48 kHz, 2 channels in RTP (RFC 7587) */
+    PARLEY_CODEC_VP8 = 2,  /* video: 90 kHz (RFC 7741) */
+} parley_codec;
+
+typedef struct parley_track parley_track;
+
+typedef struct parley_track_config {
+    parley_media_kind kind;
+    parley_codec codec;   /* OPUS for audio, VP8 for video */
+    unsigned clock_rate;  /* 0: the codec's (48000 or 90000); any other value is invalid */
+    unsigned channels;    /* audio: 0, 1 or 2 */
+    unsigned width, height, fps; /* video: 0 (unknown) or 1..16384, fps 0..240 */
+} parley_track_config;
+
+/* Create a custom track for the meeting. A config the SDK cannot honour (a
+ * codec that does not match the kind, a bad rate, size or channel count)
+ * returns 3017 ERROR_CREATING_VIDEO_TRACK or 3018 ERROR_CREATING_AUDIO_TRACK
+ * and emits that error; *out is then NULL. */
+PARLEY_API int parley_track_new(parley_meeting *meeting, const parley_track_config *cfg,
+                                parley_track **out);
+
+/* Write one encoded frame (a whole VP8 frame, or one Opus packet of at most
+ * 1200 bytes) with its RTP timestamp in clock_rate units. Copied before the
+ * call returns and sent in write order. Frames written while the track's
+ * publication is not CONNECTED (media-state-changed) are dropped (PARLEY_OK):
+ * start feeding a video track with a keyframe once it is. PARLEY_EINVAL for
+ * an empty frame or one above 1 MiB. */
+PARLEY_API int parley_track_write(parley_track *track, const void *data, size_t len, uint32_t timestamp);
+
+/* Free the track (see above for a published one). */
+PARLEY_API void parley_track_free(parley_track *track);
+
+/* Publish up to one audio and one video track (either may be NULL, not both)
+ * on one connection. Events: media-state-changed (CONNECTING, CONNECTED or
+ * FAILED) with no participantId; others get stream-enabled. Needs a joined
+ * meeting (3022); the server's refusals (101, 105, 206, 303, ...) arrive as
+ * error events, followed by FAILED. One publication per meeting: publishing
+ * again before unpublishing emits 303. PARLEY_EINVAL when a track is of the
+ * wrong kind or was created for another meeting. */
+PARLEY_API int parley_meeting_publish_tracks(parley_meeting *meeting, parley_track *audio,
+                                             parley_track *video);
+/* Stop publishing: `unpublish`, then media-state-changed DISCONNECTED; the
+ * tracks stay the application's and may be published again. */
+PARLEY_API int parley_meeting_unpublish_tracks(parley_meeting *meeting);
+
+/* A received frame, handed to the frame callback on the loop thread. data
+ * lives for the duration of the callback. */
+typedef struct parley_frame {
+    const char *participant_id; /* the publisher */
+    parley_media_kind kind;
+    parley_codec codec;
+    uint32_t timestamp;         /* RTP timestamp, as the server forwards it */
+    const uint8_t *data;        /* a whole VP8 frame, or one Opus packet */
+    size_t len;
+    bool keyframe;              /* VP8: an intra frame */
+} parley_frame;
+
+typedef void (*parley_frame_cb)(parley_meeting *meeting, const parley_frame *frame, void *userdata);
+
+/* Set the frame callback (NULL: none; frames are still counted). */
+PARLEY_API int parley_meeting_on_frame(parley_meeting *meeting, parley_frame_cb cb, void *userdata);
+
+/* Subscribe to everything a participant publishes: `subscribe`, then the
+ * server's offer is answered. Events: media-state-changed with that
+ * participantId (CONNECTING, CONNECTED, FAILED after the server's refusal
+ * such as 105 when it publishes nothing; DISCONNECTED on unsubscribe, when it
+ * unpublishes or leaves, or when the meeting ends); frames through the frame
+ * callback, video from a keyframe on. A second subscription to the same
+ * participant while one exists emits 303. Subscribe after its
+ * stream-enabled (once per publication, not once per track). */
+PARLEY_API int parley_meeting_subscribe(parley_meeting *meeting, const char *participant_id);
+PARLEY_API int parley_meeting_unsubscribe(parley_meeting *meeting, const char *participant_id);
+
+/* Counters of one received track, readable from any thread. */
+typedef struct parley_track_stats {
+    parley_media_kind kind;
+    uint64_t packets; /* RTP packets received (retransmissions included once) */
+    uint64_t lost;    /* sequence numbers never received (given up after NACKs) */
+    uint64_t frames;  /* frames reassembled whole and handed on */
+    uint64_t bytes;   /* payload bytes of those frames */
+} parley_track_stats;
+
+/* Fill up to max entries for the tracks received from participant_id (NULL:
+ * every subscription, in subscription order) and write each entry's
+ * publisher id into ids[i] (a copy the caller frees; ids may be NULL).
+ * Returns the number of entries filled. A subscription's tracks are listed
+ * from its subscribe-offer on; its counters end with it (a new subscription
+ * to the same publisher starts from zero). */
+PARLEY_API int parley_meeting_track_stats(parley_meeting *meeting, const char *participant_id,
+                                          parley_track_stats *out, char **ids, int max);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@ void cmd_free(cmd *c)
         return;
     json_decref(c->msg);
     free(c->arg);
+    free(c->data);
     free(c);
 }
 
@@ -96,7 +97,26 @@ static void run_command(parley_client *client, cmd *c)
         c->arg = NULL;
         break;
     case CMD_LOCAL_ERROR:
-        session_local_error(m, c->code, c->type[0] ? c->type : NULL, NULL);
+        session_local_error(m, c->code, c->type[0] ? c->type : NULL, c->arg);
+        break;
+    case CMD_TRACK_FRAME:
+        track_on_frame(c->track, c->data, c->len, c->ts);
+        c->data = NULL;
+        break;
+    case CMD_TRACK_FREE:
+        track_on_free(c->track);
+        break;
+    case CMD_PUBLISH:
+        media_publish(m, c->track, c->track2);
+        break;
+    case CMD_UNPUBLISH:
+        media_unpublish(m, true);
+        break;
+    case CMD_SUBSCRIBE:
+        media_subscribe(m, c->arg);
+        break;
+    case CMD_UNSUBSCRIBE:
+        media_unsubscribe(m, c->arg, true);
         break;
     case CMD_RELEASE:
         session_close_quietly(m, true);
@@ -237,6 +257,7 @@ int parley_client_destroy(parley_client *client)
     }
     while (client->conns)
         conn_free(client->conns);
+    tracks_free_all(client);
     while (client->meetings) {
         parley_meeting *m = client->meetings;
         client->meetings = m->next;

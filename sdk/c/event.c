@@ -40,6 +40,10 @@ static const char *const event_names[PARLEY_EVENT_COUNT_] = {
     [PARLEY_EVENT_PONG] = "pong",
     [PARLEY_EVENT_ERROR] = "error",
     [PARLEY_EVENT_MEETING_LEFT] = "meeting-left",
+    [PARLEY_EVENT_STREAM_ENABLED] = "stream-enabled",
+    [PARLEY_EVENT_STREAM_DISABLED] = "stream-disabled",
+    [PARLEY_EVENT_ACTIVE_SPEAKER] = "active-speaker",
+    [PARLEY_EVENT_MEDIA_STATE_CHANGED] = "media-state-changed",
     [PARLEY_EVENT_OTHER] = "other",
 };
 
@@ -59,9 +63,11 @@ parley_event_type event_type_from_server(const char *type)
 {
     if (!strcmp(type, "joined"))
         return PARLEY_EVENT_MEETING_JOINED;
-    /* meeting-state-changed and meeting-joined are ours, never the server's */
+    /* meeting-state-changed, meeting-joined and media-state-changed are
+     * ours, never the server's */
     for (int t = PARLEY_EVENT_RESPONSE; t < PARLEY_EVENT_OTHER; t++)
-        if (t != PARLEY_EVENT_MEETING_JOINED && !strcmp(type, event_names[t]))
+        if (t != PARLEY_EVENT_MEETING_JOINED && t != PARLEY_EVENT_MEDIA_STATE_CHANGED &&
+            !strcmp(type, event_names[t]))
             return (parley_event_type)t;
     return PARLEY_EVENT_OTHER;
 }
@@ -290,7 +296,7 @@ parley_meeting_state parley_event_state(const parley_event *ev)
 {
     if (!ev)
         return PARLEY_STATE_IDLE;
-    if (ev->type == PARLEY_EVENT_MEETING_STATE_CHANGED) {
+    if (ev->type == PARLEY_EVENT_MEETING_STATE_CHANGED || ev->type == PARLEY_EVENT_MEDIA_STATE_CHANGED) {
         const char *s = parley_event_string(ev, "state");
         for (int st = PARLEY_STATE_IDLE; s && st <= PARLEY_STATE_DISCONNECTED; st++)
             if (!strcmp(s, parley_meeting_state_name((parley_meeting_state)st)))

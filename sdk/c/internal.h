@@ -6,11 +6,21 @@
  *   session.c    the meeting state machine on the loop: join, reconnect, leave, messages
  *   transport.c  one WebSocket (a conn) on libwebsockets, and URL parsing
  *   event.c      events, subscriptions and their dispatch, the accessors
+ *   track.c      custom tracks (the public track API, frames posted to the loop)
+ *                and the default sources that replace a freed published track
+ *   media.c      the publication: offer, RTP packetizing, send history, sender
+ *                reports, default sources; the media side of signaling
+ *   media_rx.c   the subscriptions: answer, frame reassembly, NACK/PLI,
+ *                receiver reports, per-track statistics (media_int.h: shared)
+ *   rtc.c        one media connection: UDP socket, ICE, DTLS client, SRTP
  *
  * Locking: one mutex per client (client->mu) guards the command queue, the
  * closing flag, each meeting's state and released flag, and each meeting's
- * subscription list. Everything else of a meeting or a conn is touched only on
- * the loop thread. Callbacks run with no lock held. */
+ * subscription list; also the client's track list, each track's meeting
+ * pointer, each meeting's frame callback and its list of media subscriptions
+ * with their statistics. Everything else of a meeting, a conn or a media
+ * connection is touched only on the loop thread. Callbacks run with no lock
+ * held. */
 #ifndef PARLEY_SDK_INTERNAL_H
 #define PARLEY_SDK_INTERNAL_H
 
@@ -36,6 +46,12 @@ typedef enum cmd_kind {
     CMD_LOCAL_ERROR, /* meeting: emit error `code` for request `type` */
     CMD_RELEASE,     /* meeting: close quietly and free */
     CMD_SHUTDOWN,    /* client: close everything and stop the loop */
+    CMD_TRACK_FRAME, /* track: send frame data[len] with timestamp ts */
+    CMD_TRACK_FREE,  /* track: stop using it and free it */
+    CMD_PUBLISH,     /* meeting: publish track (audio) and track2 (video) */
+    CMD_UNPUBLISH,   /* meeting: end the publication */
+    CMD_SUBSCRIBE,   /* meeting: subscribe to participant `arg` */
+    CMD_UNSUBSCRIBE, /* meeting: end the subscription to `arg` */
 } cmd_kind;
 
 typedef struct cmd {
@@ -44,8 +60,12 @@ typedef struct cmd {
     parley_meeting *meeting;
     char type[24]; /* request type */
     json_t *msg;   /* request fields, owned */
-    char *arg;     /* refresh-token: the new token, owned */
+    char *arg;     /* refresh-token: the new token; local error: the hint; owned */
     int code;
+    parley_track *track, *track2;
+    uint8_t *data; /* a frame, owned */
+    size_t len;
+    uint32_t ts;
 } cmd;
 
 struct parley_client {
@@ -65,6 +85,7 @@ struct parley_client {
     struct lws_context *lws;
 
     parley_meeting *meetings; /* loop thread (and destroy, after the join) */
+    parley_track *tracks;     /* under mu: every track not yet freed */
     conn *conns;              /* every conn not yet freed, same */
 
     unsigned connect_timeout_s;
@@ -148,7 +169,17 @@ struct parley_meeting {
     unsigned next_id;
     pending *pending;
     outbox_item *outbox, *outbox_tail;
+
+    /* media (media.c) */
+    parley_frame_cb frame_cb; /* under client->mu */
+    void *frame_ud;
+    struct media_pub *pub;    /* loop thread */
+    struct media_sub *subs;   /* list changes under client->mu, on the loop thread */
 };
+
+/* meeting.c: post c when the meeting is joined (or, allow_connecting,
+ * joining); otherwise post a 3022 error event instead and return 3022. Takes c. */
+int meeting_post_if(parley_meeting *m, cmd *c, bool allow_connecting);
 
 /* session.c: command handlers, on the loop thread. */
 void session_join(parley_meeting *m);
@@ -163,6 +194,78 @@ void meeting_free_memory(parley_meeting *m);
 void session_on_open(parley_meeting *m, conn *c);
 void session_on_message(parley_meeting *m, conn *c, const char *text, size_t len);
 void session_on_closed(parley_meeting *m, conn *c, const char *why);
+
+/* session.c, for media.c: send request `type` with fields (taken) now; the
+ * request id into id_out (16 bytes). False when the meeting is not joined. */
+bool session_request(parley_meeting *m, const char *type, json_t *fields, char *id_out);
+
+/* ---- track.c ---- */
+
+struct parley_track {
+    parley_track *next;       /* the client's list, under mu */
+    parley_client *client;
+    parley_meeting *meeting;  /* under mu; NULL once the meeting is released */
+    parley_track_config cfg;  /* with the defaults filled in */
+    bool freed;               /* loop thread: CMD_TRACK_FREE ran */
+};
+
+/* Loop thread: the commands. */
+void track_on_frame(parley_track *t, uint8_t *data, size_t len, uint32_t ts); /* takes data */
+void track_on_free(parley_track *t);
+/* parley_meeting_free: detach the meeting's tracks (under mu). */
+void tracks_detach_locked(parley_client *client, parley_meeting *m);
+/* parley_client_destroy, after the loop is gone. */
+void tracks_free_all(parley_client *client);
+
+/* ---- media.c (loop thread) ---- */
+
+void media_publish(parley_meeting *m, parley_track *audio, parley_track *video);
+void media_unpublish(parley_meeting *m, bool tell_server);
+void media_subscribe(parley_meeting *m, const char *participant_id);
+void media_unsubscribe(parley_meeting *m, const char *participant_id, bool tell_server);
+/* A frame of a published track; takes data. */
+void media_send_frame(parley_meeting *m, parley_track *t, uint8_t *data, size_t len, uint32_t ts);
+/* A published track is freed: carry on with the default source. */
+void media_track_gone(parley_meeting *m, parley_track *t);
+/* Server messages: before the event is emitted. */
+void media_on_message(parley_meeting *m, const char *type, json_t *msg, const char *request,
+                      const char *id);
+/* The meeting ends: emit (or not) DISCONNECTED and free everything media. */
+void media_teardown(parley_meeting *m, bool emit);
+
+/* ---- rtc.c ---- */
+
+typedef struct rtc rtc;
+
+typedef enum rtc_state {
+    RTC_NEW,       /* created: credentials and certificate, no socket */
+    RTC_CHECKING,  /* ICE checks sent, no answer yet */
+    RTC_DTLS,      /* ICE answered, DTLS handshake under way */
+    RTC_CONNECTED, /* SRTP keys set: media flows */
+    RTC_FAILED,    /* ICE or DTLS failed or timed out, or consent was lost */
+    RTC_CLOSED,    /* the server closed DTLS */
+} rtc_state;
+
+typedef struct rtc_callbacks {
+    void (*state)(void *arg, rtc_state s, const char *why);
+    void (*rtp)(void *arg, uint8_t *pkt, size_t len);  /* unprotected RTP */
+    void (*rtcp)(void *arg, uint8_t *pkt, size_t len); /* unprotected compound RTCP */
+    void (*tick)(void *arg, uint64_t now_ms);          /* every 10 ms once started */
+} rtc_callbacks;
+
+rtc *rtc_new(uv_loop_t *loop, const rtc_callbacks *cb, void *arg, char *err, size_t errlen);
+const char *rtc_ufrag(const rtc *r);
+const char *rtc_pwd(const rtc *r);
+const char *rtc_fingerprint(const rtc *r); /* "sha-256 AB:..." */
+rtc_state rtc_get_state(const rtc *r);
+/* Open the socket and start ICE toward the server's candidate. */
+int rtc_start(rtc *r, const char *remote_ufrag, const char *remote_pwd, const char *fingerprint,
+              const char *address, uint16_t port, char *err, size_t errlen);
+/* Protect in place (cap: the buffer's room) and send; -1 unless connected. */
+int rtc_send_rtp(rtc *r, uint8_t *pkt, size_t len, size_t cap);
+int rtc_send_rtcp(rtc *r, uint8_t *pkt, size_t len, size_t cap);
+/* No callback after this; freed once its handles have closed. */
+void rtc_close(rtc *r);
 
 /* ---- transport.c ---- */
 

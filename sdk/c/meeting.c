@@ -114,6 +114,7 @@ void parley_meeting_free(parley_meeting *m)
     parley_client *client = m->client;
     uv_mutex_lock(&client->mu);
     m->released = true;
+    tracks_detach_locked(client, m);
     if (c) {
         c->kind = CMD_RELEASE;
         c->meeting = m;
@@ -170,7 +171,7 @@ int parley_meeting_join(parley_meeting *m)
 
 /* Post c when the meeting is in a state that allows it; otherwise post a
  * 3022 error event for it instead. Takes c. */
-static int post_if(parley_meeting *m, cmd *c, bool allow_connecting)
+int meeting_post_if(parley_meeting *m, cmd *c, bool allow_connecting)
 {
     parley_client *client = m->client;
     uv_mutex_lock(&client->mu);
@@ -202,7 +203,7 @@ int parley_meeting_leave(parley_meeting *m)
     cmd *c = cmd_new(CMD_LEAVE, m, "leave");
     if (!c)
         return PARLEY_ENOMEM;
-    return post_if(m, c, true);
+    return meeting_post_if(m, c, true);
 }
 
 /* Queue request `type` with fields msg (taken; NULL: none). */
@@ -223,7 +224,7 @@ static int request(parley_meeting *m, const char *type, json_t *msg, const char 
         cmd_free(c);
         return PARLEY_ENOMEM;
     }
-    return post_if(m, c, false);
+    return meeting_post_if(m, c, false);
 }
 
 int parley_meeting_end(parley_meeting *m)

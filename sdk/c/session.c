@@ -181,6 +181,16 @@ static void send_request(parley_meeting *m, const char *type, json_t *fields, ch
     free(text);
 }
 
+bool session_request(parley_meeting *m, const char *type, json_t *fields, char *id_out)
+{
+    if (m->phase != PHASE_JOINED || !m->conn) {
+        json_decref(fields);
+        return false;
+    }
+    send_request(m, type, fields, NULL, id_out);
+    return true;
+}
+
 static void flush_outbox(parley_meeting *m)
 {
     outbox_item *o = m->outbox;
@@ -348,6 +358,7 @@ static void finish(parley_meeting *m, parley_meeting_state state, json_t *server
     stop_timer(m);
     drop_conn(m);
     m->phase = PHASE_NONE;
+    media_teardown(m, true);
     free(m->secret);
     m->secret = NULL;
     pending_clear(m);
@@ -406,6 +417,7 @@ static void on_timer_closed(uv_handle_t *h)
 
 void session_close_quietly(parley_meeting *m, bool release)
 {
+    media_teardown(m, false);
     if (m->conn) {
         if ((m->phase == PHASE_JOINED || m->phase == PHASE_LEAVING) && conn_is_open(m->conn))
             conn_send(m->conn, "{\"type\":\"leave\"}");
@@ -549,6 +561,8 @@ void session_on_message(parley_meeting *m, conn *c, const char *text, size_t len
         if (ev)
             event_emit(m, t, ev);
     }
+    if (strcmp(type, "joined") && strcmp(type, "meeting-left"))
+        media_on_message(m, type, msg, request, id);
     if (p) {
         free(p->arg);
         free(p);

@@ -18,15 +18,23 @@
 // carrying the same fields. Browser device failures are mapped by
 // src/device-errors.js (docs/browser-errors.md).
 //
-// Media (docs/protocol.md §2.2): the local camera/screen and microphone go
-// out on one RTCPeerConnection (`publish-offer`); a change of the published
-// tracks closes it, sends `unpublish` and offers again. Every other
-// participant's published tracks come in on one RTCPeerConnection per
-// publisher (`subscribe`, `subscribe-offer`, `subscribe-answer`); each track
-// is emitted as `stream-enabled` {kind, track} on that participant and
-// `stream-disabled` when the publisher stops or leaves. A VIEWER only
-// subscribes. meeting.peerConnections() lists the connections in use (for
-// diagnostics such as getStats()).
+// Media (docs/protocol.md §2.2): the local camera, microphone and screen go
+// out on one RTCPeerConnection (`publish-offer`, whose `sources` says which
+// m-line is which); a change of the published tracks closes it, sends
+// `unpublish` and offers again. Every other participant's published tracks
+// come in on one RTCPeerConnection per publisher (`subscribe`,
+// `subscribe-offer`, `subscribe-answer`); each track is emitted as
+// `stream-enabled` {kind, track} on that participant, kind "audio",
+// "video" (camera) or "share" (screen), and `stream-disabled` when the
+// publisher stops or leaves. A VIEWER only subscribes.
+// meeting.peerConnections() lists the connections in use (for diagnostics
+// such as getStats()).
+//
+// Media is restored by itself: after a reconnection (the server ends the
+// old connection's media) everything is published and subscribed afresh,
+// and a connection whose ICE fails, or stays disconnected for
+// ICE_DISCONNECTED_MS, is replaced (unpublish or unsubscribe, then a new
+// exchange).
 import { errors, catalog, leaveReasons } from "./src/errors.js";
 import { deviceErrorCode, DEVICE_ERROR_TABLE } from "./src/device-errors.js";
 
@@ -42,6 +50,11 @@ const RECONNECT = { attempts: 8, minMs: 200, maxMs: 2000 };
 const REQUEST_TIMEOUT_MS = 20000;
 const PING_MS = 20000;
 const PC_CONFIG = { bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" };
+const ICE_DISCONNECTED_MS = 4000; // a media connection disconnected this long is replaced
+const MEDIA_RETRY_MS = [0, 500, 1000, 2000, 4000]; // delays between replacements in a row
+// Local media kind -> the protocol's source, and back for remote tracks.
+const SOURCE_OF_KIND = Object.freeze({ audio: "microphone", video: "camera", share: "screen" });
+const KIND_OF_SOURCE = Object.freeze({ microphone: "audio", camera: "video", screen: "share" });
 
 const CATALOG_BY_CODE = new Map(catalog.map((e) => [e.code, e]));
 const LEAVE_MESSAGES = {
@@ -380,13 +393,16 @@ class Meeting extends Emitter {
       case "pong":
         return;
       case "stream-enabled":
-        this._subscribe(msg.participantId);
-        this.emit("stream-enabled", { participantId: msg.participantId, kind: msg.kind, trackId: msg.trackId });
+      case "stream-disabled": {
+        // Any change of a publication ends its subscriptions: subscribe again.
+        // (unsubscribe too: a subscribe sent before the change may have been
+        // taken for the new publication, whose offer is then not answered.)
+        if (msg.type === "stream-enabled") this._subscribe(msg.participantId);
+        else this._dropSub(msg.participantId, true);
+        const source = msg.source || (msg.kind === "audio" ? "microphone" : "camera");
+        this.emit(msg.type, { participantId: msg.participantId, kind: KIND_OF_SOURCE[source] || msg.kind, source, trackId: msg.trackId });
         return;
-      case "stream-disabled":
-        this._dropSub(msg.participantId, false);
-        this.emit("stream-disabled", { participantId: msg.participantId, kind: msg.kind, trackId: msg.trackId });
-        return;
+      }
       case "subscribe-offer":
         this._answerSub(msg).catch(() => {});
         return;
@@ -427,6 +443,9 @@ class Meeting extends Emitter {
           this.emit("participant-joined", np);
         }
       }
+      // The server ended this participant's media with the old connection:
+      // publish again, and subscribe again as its stream-enabled arrive.
+      this._resetMedia();
       this._setState(STATES.CONNECTED);
       this.emit("meeting-reconnected", {});
       this._publish().catch(() => {});
@@ -642,8 +661,9 @@ class Meeting extends Emitter {
    * unpublish when nothing is on), then bring the media in line. */
   _publish() {
     const audio = !!this._media.audio;
-    const video = !!(this._media.video || this._media.share);
-    const r = audio || video ? this._request("publish", { audio, video }) : this._request("unpublish");
+    const video = !!this._media.video;
+    const screen = !!this._media.share;
+    const r = audio || video || screen ? this._request("publish", { audio, video, screen }) : this._request("unpublish");
     return r.then((v) => {
       this._syncPublish();
       return v;
@@ -660,39 +680,89 @@ class Meeting extends Emitter {
   // ---- media -----------------------------------------------------------
 
   /** Publish the current local tracks, soon and one change at a time. */
-  _syncPublish() {
+  _syncPublish(delay = 0) {
     if (this._pubHold || this._pubTimer) return;
     this._pubTimer = setTimeout(() => {
       this._pubTimer = null;
       const run = () => this._publishMedia().catch(() => {});
       this._pubChain = this._pubChain.then(run, run);
-    }, 0);
+    }, delay);
+  }
+
+  /** Watch a media connection: onFail() once when its ICE or DTLS fails, or
+   * its ICE stays disconnected for ICE_DISCONNECTED_MS; onUp() when it
+   * connects. */
+  _watchIce(pc, onFail, onUp) {
+    let timer = null, done = false;
+    const fail = () => {
+      clearTimeout(timer);
+      if (done) return;
+      done = true;
+      onFail();
+    };
+    const check = () => {
+      const ice = pc.iceConnectionState;
+      if (pc.signalingState === "closed") {
+        done = true;
+        clearTimeout(timer);
+      } else if (ice === "failed" || pc.connectionState === "failed") {
+        fail();
+      } else if (ice === "disconnected") {
+        if (!timer) timer = setTimeout(() => { timer = null; if (pc.iceConnectionState === "disconnected") fail(); }, ICE_DISCONNECTED_MS);
+      } else {
+        clearTimeout(timer);
+        timer = null;
+        if (ice === "connected" || ice === "completed") onUp();
+      }
+    };
+    pc.addEventListener("iceconnectionstatechange", check);
+    pc.addEventListener("connectionstatechange", check);
   }
 
   async _publishMedia() {
-    if (!this._joined || typeof RTCPeerConnection === "undefined" || this.localParticipant.mode === "VIEWER") return;
-    const want = { audio: this._media.audio ? this._media.audio.track : null,
-      video: (this._media.video || this._media.share || { track: null }).track };
-    const cur = this._pub ? this._pub.tracks : { audio: null, video: null };
-    if (want.audio === cur.audio && want.video === cur.video) return;
-    if (this._pub) {
-      this._pub.pc.close();
+    if (!this._joined || this._state !== STATES.CONNECTED || typeof RTCPeerConnection === "undefined" ||
+      this.localParticipant.mode === "VIEWER") return;
+    const track = (kind) => (this._media[kind] ? this._media[kind].track : null);
+    const want = { audio: track("audio"), video: track("video"), share: track("share") };
+    const kinds = Object.keys(want).filter((k) => want[k]);
+    const cur = this._pub;
+    if (cur && !cur.failed && kinds.length === Object.keys(cur.tracks).filter((k) => cur.tracks[k]).length &&
+      kinds.every((k) => cur.tracks[k] === want[k])) return;
+    if (cur) {
+      cur.pc.close();
       this._pub = null;
       // Nothing left: the publish intent already sent unpublish.
-      if (want.audio || want.video) await this._request("unpublish");
+      if (kinds.length) await this._request("unpublish");
     }
-    if (!want.audio && !want.video) return;
+    if (!kinds.length) return;
     const pc = new RTCPeerConnection(PC_CONFIG);
-    const pub = { pc, tracks: want };
+    const pub = { pc, tracks: want, failed: false };
     this._pub = pub;
-    const tracks = [want.audio, want.video].filter(Boolean);
-    const stream = new MediaStream(tracks);
-    for (const t of tracks) pc.addTransceiver(t, { direction: "sendonly", streams: [stream] });
+    const stream = new MediaStream(kinds.map((k) => want[k]));
+    const transceivers = kinds.map((k) => [k, pc.addTransceiver(want[k], { direction: "sendonly", streams: [stream] })]);
+    this._watchIce(pc, () => {
+      if (this._pub !== pub) return;
+      pub.failed = true;
+      const n = this._pubRetries = (this._pubRetries || 0) + 1;
+      this._syncPublish(MEDIA_RETRY_MS[Math.min(n, MEDIA_RETRY_MS.length) - 1]);
+    }, () => { if (this._pub === pub) this._pubRetries = 0; });
     let offered = false;
     try {
       await pc.setLocalDescription(await pc.createOffer());
       offered = true;
-      const r = await this._request("publish-offer", { sdp: pc.localDescription.sdp });
+      const sources = {};
+      for (const [k, t] of transceivers) sources[t.mid] = SOURCE_OF_KIND[k];
+      const offer = { sdp: pc.localDescription.sdp, sources };
+      if (this._pub !== pub) return pc.close();
+      let r;
+      try {
+        r = await this._request("publish-offer", offer, [errors.MEDIA_ENDPOINT_ERROR_CODE]);
+      } catch (e) {
+        // 303: the server still holds a publication this client gave up on.
+        if (!(e instanceof ParleyError) || e.code !== errors.MEDIA_ENDPOINT_ERROR_CODE || this._pub !== pub) throw e;
+        await this._request("unpublish");
+        r = await this._request("publish-offer", offer);
+      }
       if (this._pub !== pub) return;
       await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
     } catch (e) {
@@ -705,15 +775,19 @@ class Meeting extends Emitter {
     }
   }
 
-  /** Subscribe to a publisher unless already done (quiet: a 105 is not an
-   * error event, for publishers seen in `joined`). */
+  /** Subscribe to a publisher unless already done. A 105 (it publishes
+   * nothing, or no longer: its stream-disabled is on the way) is not an
+   * error event; a 303 (the server holds a subscription this client gave up
+   * on) is answered by unsubscribe and one more try. The subscribe-offer
+   * that follows is the one of the last subscribe answered (`acked`). */
   _subscribe(id) {
     if (id === this.localParticipant.id || this._subs.has(id) || typeof RTCPeerConnection === "undefined") return;
-    const sub = { id, pc: new RTCPeerConnection(PC_CONFIG), streams: [] };
+    const sub = { id, pc: new RTCPeerConnection(PC_CONFIG), streams: [], sources: new Map() };
     this._subs.set(id, sub);
     sub.pc.ontrack = (ev) => {
       if (this._subs.get(id) !== sub) return;
-      const stream = { kind: ev.track.kind, track: ev.track };
+      const source = sub.sources.get(ev.transceiver && ev.transceiver.mid);
+      const stream = { kind: KIND_OF_SOURCE[source] || ev.track.kind, track: ev.track };
       sub.streams.push(stream);
       const p = this.participants.get(id);
       if (p) {
@@ -721,18 +795,55 @@ class Meeting extends Emitter {
         p.emit("stream-enabled", stream);
       }
     };
-    this._request("subscribe", { participantId: id })
-      .catch(() => this._dropSub(id, false, sub));
+    this._watchIce(sub.pc, () => this._subFailed(sub), () => { sub.retries = 0; });
+    const codes = [errors.MEDIA_ENDPOINT_ERROR_CODE, errors.USER_NOT_STREAMING_ERROR_CODE];
+    this._request("subscribe", { participantId: id }, codes)
+      .then(() => { sub.acked = true; })
+      .catch(async (e) => {
+        if (this._subs.get(id) !== sub) return;
+        if (e instanceof ParleyError && e.code === errors.MEDIA_ENDPOINT_ERROR_CODE && !sub.again) {
+          sub.again = true;
+          try {
+            await this._request("unsubscribe", { participantId: id });
+            if (this._subs.get(id) === sub) await this._request("subscribe", { participantId: id }, [errors.USER_NOT_STREAMING_ERROR_CODE]);
+            sub.acked = true;
+            return;
+          } catch {
+            /* dropped below */
+          }
+        } else if (e instanceof ParleyError && e.code === errors.MEDIA_ENDPOINT_ERROR_CODE) {
+          this._error(e);
+        }
+        this._dropSub(id, false, sub);
+      });
+  }
+
+  /** A subscription whose connection failed: end it and subscribe again. */
+  _subFailed(sub) {
+    if (this._subs.get(sub.id) !== sub) return;
+    const n = (sub.retries || 0) + 1;
+    this._dropSub(sub.id, true, sub);
+    setTimeout(() => {
+      if (this._state !== STATES.CONNECTED || this._subs.has(sub.id) || !this.participants.has(sub.id)) return;
+      this._subscribe(sub.id);
+      const again = this._subs.get(sub.id);
+      if (again) again.retries = n;
+    }, MEDIA_RETRY_MS[Math.min(n, MEDIA_RETRY_MS.length) - 1]);
   }
 
   async _answerSub(msg) {
     const sub = this._subs.get(msg.participantId);
-    if (!sub) return;
+    if (!sub || !sub.acked || sub.offered) return; // an offer of a subscription given up
+    sub.offered = true;
     try {
+      sub.sources = new Map((msg.tracks || []).map((t) => [t.mid, t.source]));
       await sub.pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
       await sub.pc.setLocalDescription(await sub.pc.createAnswer());
       if (this._subs.get(msg.participantId) !== sub) return;
-      await this._request("subscribe-answer", { participantId: sub.id, sdp: sub.pc.localDescription.sdp });
+      // 105: the server ended this exchange meanwhile (the publication
+      // ended or was replaced); its stream-disabled is on the way.
+      await this._request("subscribe-answer", { participantId: sub.id, sdp: sub.pc.localDescription.sdp },
+        [errors.USER_NOT_STREAMING_ERROR_CODE]);
     } catch (e) {
       if (this._subs.get(msg.participantId) !== sub) return;
       this._dropSub(sub.id, true, sub);
@@ -753,17 +864,26 @@ class Meeting extends Emitter {
       if (p && p.streams.get(s.kind) === s) p.streams.delete(s.kind);
       if (p) p.emit("stream-disabled", s);
     }
-    if (unsubscribe && this._joined) this._request("unsubscribe", { participantId: id }).catch(() => {});
+    if (unsubscribe && this._joined && this._state === STATES.CONNECTED)
+      this._request("unsubscribe", { participantId: id }, [errors.USER_NOT_FOUND_ERROR_CODE]).catch(() => {});
   }
 
-  _closeMedia() {
+  /** After a reconnection: the server ended every exchange of the old
+   * connection, so close them here without telling it (the remote streams
+   * are disabled, to be enabled again by the new subscriptions). */
+  _resetMedia() {
     clearTimeout(this._pubTimer);
     this._pubTimer = null;
     if (this._pub) {
       this._pub.pc.close();
       this._pub = null;
     }
+    this._pubRetries = 0;
     for (const id of [...this._subs.keys()]) this._dropSub(id, false);
+  }
+
+  _closeMedia() {
+    this._resetMedia();
   }
 }
 

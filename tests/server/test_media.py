@@ -3,10 +3,15 @@
 the server's SDP, stream-enabled/stream-disabled, subscribe offers and their
 answers, candidates, and every refusal provoked for its real cause with real
 SDP text (a Chrome offer)."""
+import hashlib
+import hmac
 import os
 import re
+import socket
+import struct
 import sys
 import time
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harness  # noqa: E402
@@ -239,6 +244,273 @@ def test_more_than_64_pending_candidates_is_101():
         a.wait("response", id=f"c{i}")
     a.send({"type": "candidate", "id": "c64", "candidate": cand})
     assert a.error(101)["id"] == "c64"
+    a.close()
+
+
+def sdp_field(sdp, name):
+    return re.search(rf"a={name}:(\S+)", sdp).group(1)
+
+
+def ice_check(answer, offer_sdp, sock=None):
+    """One ICE connectivity check, as the controlling browser would send it
+    (USE-CANDIDATE, signed with the server's pwd), to the answer's candidate,
+    which must answer it with a success response; from sock when given (the
+    address ICE then selects), else from a socket of its own."""
+    cand = re.search(r"a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host", answer)
+    user = f"{sdp_field(answer, 'ice-ufrag')}:{sdp_field(offer_sdp, 'ice-ufrag')}".encode()
+    txid = os.urandom(12)
+    attrs = b""
+
+    def attr(t, v):
+        return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
+
+    attrs += attr(0x0006, user)  # USERNAME
+    attrs += attr(0x0024, struct.pack("!I", 0x6E0001FF))  # PRIORITY
+    attrs += attr(0x802A, os.urandom(8))  # ICE-CONTROLLING
+    attrs += attr(0x0025, b"")  # USE-CANDIDATE
+    head = struct.pack("!HHI", 0x0001, len(attrs) + 24, 0x2112A442) + txid
+    mac = hmac.new(sdp_field(answer, "ice-pwd").encode(), head + attrs, hashlib.sha1).digest()
+    attrs += attr(0x0008, mac)  # MESSAGE-INTEGRITY
+    head = struct.pack("!HHI", 0x0001, len(attrs) + 8, 0x2112A442) + txid
+    crc = (zlib.crc32(head + attrs) ^ 0x5354554E) & 0xFFFFFFFF
+    msg = head + attrs + attr(0x8028, struct.pack("!I", crc))  # FINGERPRINT
+    u = sock or socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(2)
+    u.sendto(msg, (cand.group(1), int(cand.group(2))))
+    resp = u.recv(2048)
+    if not sock:
+        u.close()
+    assert struct.unpack("!H", resp[:2])[0] == 0x0101 and resp[8:20] == txid, resp
+    return (cand.group(1), int(cand.group(2)))
+
+
+def subscribe_answer(o):
+    """The subscriber's answer to a subscribe-offer: recvonly, DTLS active."""
+    text = o.replace("a=sendonly", "a=recvonly").replace("a=setup:actpass", "a=setup:active")
+    text = re.sub(r"a=(ice-lite|candidate:[^\r]*|ssrc:[^\r]*|end-of-candidates)\r\n", "", text)
+    text = re.sub(r"a=ice-ufrag:\S+", "a=ice-ufrag:subB", text)
+    return re.sub(r"a=ice-pwd:\S+", "a=ice-pwd:subscriberBpassword0123456", text)
+
+
+M = Server("--media-timeout", "1")
+MKEY = M.account()
+
+
+# provokes 303
+def test_a_subscription_without_ice_ends_with_303_and_can_start_again():
+    room = M.room(MKEY)
+    a, _ = M.join(token(MKEY), room, "a")
+    b, _ = M.join(token(MKEY), room, "b")
+    a.wait("participant-joined")
+    sent = offer()
+    a.send({"type": "publish-offer", "id": "po", "sdp": sent})
+    answer = a.wait("response", id="po")["sdp"]
+    ice_check(answer, sent)  # the publisher's transport passes ICE: it stays
+    for n in (1, 2):
+        b.send({"type": "subscribe", "id": f"s{n}", "participantId": "a"})
+        b.wait("response", id=f"s{n}")
+        o = b.wait("subscribe-offer", participantId="a")["sdp"]
+        b.send({"type": "subscribe-answer", "id": f"a{n}", "participantId": "a",
+                "sdp": subscribe_answer(o)})
+        assert b.wait("response", id=f"a{n}")["ok"] is True
+        if n == 1:
+            # no ICE from the subscriber: after --media-timeout the subscription ends
+            t0 = time.monotonic()
+            e = b.error(303, timeout=4)
+            assert "subscription to a" in e["hint"] and "ICE" in e["hint"], e
+            assert e.get("id") is None and time.monotonic() - t0 < 3, e
+            # the publisher is not affected
+            assert a.quiet(0.5) is None
+    # the second subscription is live (its answer was taken), until it fails too
+    b.error(303, timeout=4)
+    a.close()
+    b.close()
+
+
+# provokes 303
+def test_a_dtls_alert_ends_the_subscription_with_303_and_it_can_start_again():
+    room = M.room(MKEY)
+    a, _ = M.join(token(MKEY), room, "a")
+    b, _ = M.join(token(MKEY), room, "b")
+    a.wait("participant-joined")
+    sent = offer()
+    a.send({"type": "publish-offer", "id": "po", "sdp": sent})
+    ice_check(a.wait("response", id="po")["sdp"], sent)
+    b.send({"type": "subscribe", "id": "s1", "participantId": "a"})
+    o = b.wait("subscribe-offer", participantId="a")["sdp"]
+    answer = subscribe_answer(o)
+    b.send({"type": "subscribe-answer", "id": "a1", "participantId": "a", "sdp": answer})
+    b.wait("response", id="a1")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        # ICE passes from u, then u sends a fatal DTLS alert (handshake_failure)
+        where = ice_check(o, answer, u)
+        u.sendto(bytes([21, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 40]), where)
+        e = b.error(303, timeout=2)
+    assert "subscription to a" in e["hint"] and "DTLS" in e["hint"] and e.get("id") is None, e
+    assert a.quiet(0.3) is None
+    b.send({"type": "subscribe", "id": "s2", "participantId": "a"})
+    b.wait("response", id="s2")
+    b.wait("subscribe-offer", participantId="a")
+    a.close()
+    b.close()
+
+
+# provokes 303
+def test_a_publication_without_ice_ends_with_303_stream_disabled_and_can_start_again():
+    room = M.room(MKEY)
+    a, _ = M.join(token(MKEY), room, "a")
+    b, _ = M.join(token(MKEY), room, "b")
+    a.wait("participant-joined")
+    a.send({"type": "publish-offer", "id": "po", "sdp": offer()})
+    a.wait("response", id="po")
+    assert {b.wait("stream-enabled", participantId="a")["kind"] for _ in range(2)} == {"audio", "video"}
+    e = a.error(303, timeout=4)
+    assert e["hint"].startswith("publishing") and "ICE" in e["hint"], e
+    assert {b.wait("stream-disabled", participantId="a")["kind"] for _ in range(2)} == {"audio", "video"}
+    b.wait("publish-changed", participantId="a", audio=False, video=False)
+    # a new publish-offer is taken (not 303: the failed one is gone)
+    sent = offer()
+    a.send({"type": "publish-offer", "id": "po2", "sdp": sent})
+    ice_check(a.wait("response", id="po2")["sdp"], sent)
+    assert {b.wait("stream-enabled", participantId="a")["kind"] for _ in range(2)} == {"audio", "video"}
+    assert a.quiet(1.5) is None  # past ICE: no failure
+    a.close()
+    b.close()
+    M.assert_serving()
+    M.stop()
+
+
+def back(room, pid, secret):
+    """`reconnect` over a new connection; returns it once `joined` came."""
+    ws = S.ws()
+    ws.send({"type": "reconnect", "id": "r1", "token": token(KEY), "meetingId": room,
+             "participantId": pid, "secret": secret})
+    assert ws.wait("joined", id="r1")["reconnected"] is True
+    return ws
+
+
+def answer_to(offer_sdp):
+    """A subscriber's answer to a subscribe-offer (recvonly, DTLS active)."""
+    text = offer_sdp.replace("a=sendonly", "a=recvonly").replace("a=setup:actpass", "a=setup:active")
+    text = re.sub(r"a=(ice-lite|candidate:[^\r]*|ssrc:[^\r]*|end-of-candidates)\r\n", "", text)
+    text = re.sub(r"a=ice-ufrag:\S+", "a=ice-ufrag:back", text)
+    return re.sub(r"a=ice-pwd:\S+", "a=ice-pwd:reconnectedsubscriber0123", text)
+
+
+# provokes 105
+# provokes 303
+def test_publish_offer_after_reconnect_is_accepted_not_303():
+    room = S.room(KEY)
+    a, joined = S.join(token(KEY), room, "a")
+    b, _ = S.join(token(KEY), room, "b")
+    a.wait("participant-joined")
+    publish(a)
+    assert {b.wait("stream-enabled", participantId="a")["kind"] for _ in range(2)} == {"audio", "video"}
+    b.wait("publish-changed", participantId="a")
+    a.close()  # the signaling connection drops; the publication was complete
+    a = back(room, "a", joined["secret"])
+    assert b.quiet(0.3) is None  # it carries on: nobody notices
+    publish(a, "po2")  # replaces it, not 303
+    assert {b.wait("stream-disabled", participantId="a")["kind"] for _ in range(2)} == {"audio", "video"}
+    assert {b.wait("stream-enabled", participantId="a")["source"] for _ in range(2)} == {"microphone", "camera"}
+    # while connected, a second offer is still 303
+    a.send({"type": "publish-offer", "id": "x", "sdp": offer()})
+    assert a.error(303)["id"] == "x"
+    # a publish-offer cut off: the connection closes before its answer is read
+    a.send({"type": "unpublish", "id": "u"})
+    a.wait("response", id="u")
+    a.send({"type": "publish-offer", "id": "lost", "sdp": offer()})
+    assert {b.wait("stream-enabled", participantId="a")["kind"] for _ in range(2)} == {"audio", "video"}
+    a.close()
+    a = back(room, "a", joined["secret"])
+    publish(a, "po3")  # not 303
+    # b was mid-exchange with a's replaced publication: it ends (not 103:
+    # nobody left), b sees the streams go and come, and subscribes again
+    b.pending.clear()
+    b.send({"type": "subscribe", "id": "s1", "participantId": "a"})
+    o = b.wait("subscribe-offer", participantId="a")["sdp"]
+    a.close()
+    a = back(room, "a", joined["secret"])
+    publish(a, "po4")
+    assert {b.wait("stream-disabled", participantId="a")["kind"] for _ in range(2)} == {"audio", "video"}
+    assert {b.wait("stream-enabled", participantId="a")["kind"] for _ in range(2)} == {"audio", "video"}
+    b.send({"type": "subscribe-answer", "id": "late", "participantId": "a", "sdp": answer_to(o)})
+    assert b.error(105)["id"] == "late"
+    assert not [m for m in b.history if m.get("type") == "error" and m["code"] == 103]
+    b.send({"type": "subscribe", "id": "s1b", "participantId": "a"})
+    b.wait("subscribe-offer", participantId="a")
+
+    # the subscriber's side: the reconnected participant is told the streams again
+    c, _ = S.join(token(KEY), room, "c")
+    publish(c, "pc")
+    assert {a.wait("stream-enabled", participantId="c")["kind"] for _ in range(2)} == {"audio", "video"}
+    a.send({"type": "subscribe", "id": "s2", "participantId": "c"})
+    a.wait("subscribe-offer", participantId="c")
+    a.close()  # cut off mid-exchange
+    a = back(room, "a", joined["secret"])
+    assert {a.wait("stream-enabled", participantId="c")["kind"] for _ in range(2)} == {"audio", "video"}
+    assert a.quiet(1.5) is None  # the cut-off exchange is gone: no 303 when its --sdp-timeout passes
+    a.send({"type": "subscribe", "id": "s3", "participantId": "c"})  # taken, not 303
+    o = a.wait("subscribe-offer", participantId="c")["sdp"]
+    a.send({"type": "subscribe-answer", "id": "a3", "participantId": "c", "sdp": answer_to(o)})
+    assert a.wait("response", id="a3")["ok"] is True
+    a.send({"type": "subscribe", "id": "s4", "participantId": "c"})  # a live one: 303
+    assert a.error(303)["id"] == "s4"
+    a.close()  # a completed subscription carries on, stale
+    a = back(room, "a", joined["secret"])
+    a.send({"type": "subscribe", "id": "s5", "participantId": "c"})  # replaces it, not 303
+    assert a.wait("subscribe-offer", participantId="c")["sdp"].count("m=") == 2
+    for ws in (a, b, c):
+        ws.close()
+
+
+def test_sources_name_the_screen():
+    room, (a, b) = meeting("a", "b")
+    a.send({"type": "publish-offer", "id": "po", "sdp": offer(), "sources": {"1": "screen"}})
+    a.wait("response", id="po")
+    got = {e["kind"]: e["source"] for e in (b.wait("stream-enabled", participantId="a") for _ in range(2))}
+    assert got == {"audio": "microphone", "video": "screen"}, got
+    b.send({"type": "subscribe", "id": "s", "participantId": "a"})
+    o = b.wait("subscribe-offer", participantId="a")
+    assert sorted((t["kind"], t["source"], t["trackId"]) for t in o["tracks"]) == \
+        [("audio", "microphone", "0"), ("video", "screen", "1")], o["tracks"]
+    assert [t["mid"] for t in o["tracks"]] == ["0", "1"]
+    a.send({"type": "unpublish", "id": "u"})
+    got = {e["kind"]: e["source"] for e in (b.wait("stream-disabled", participantId="a") for _ in range(2))}
+    assert got == {"audio": "microphone", "video": "screen"}, got
+    a.close()
+    b.close()
+
+
+# provokes 107
+# provokes 108
+def test_publishing_a_source_without_the_grant_is_107_or_108():
+    room = S.room(KEY)
+    a, _ = S.join(token(KEY, publish=["camera", "microphone"]), room, "a")
+    a.send({"type": "publish-offer", "id": "x", "sdp": offer(), "sources": {"1": "screen"}})
+    e = a.error(107)
+    assert e["id"] == "x" and "screen" in e["hint"], e
+    a.send({"type": "publish", "id": "p", "audio": False, "video": False, "screen": True})
+    assert "screen" in a.error(107)["hint"]
+    b, _ = S.join(token(KEY, publish=["camera"]), room, "b")
+    b.send({"type": "publish-offer", "id": "y", "sdp": offer()})
+    assert "microphone" in b.error(108)["hint"]
+    publish(a)  # camera and microphone are granted
+    s, _ = S.join(token(KEY, publish=["screen"]), room, "s")
+    s.send({"type": "publish", "id": "p", "audio": False, "video": False, "screen": True})
+    assert s.wait("response", id="p")["screen"] is True
+    for ws in (a, b, s):
+        ws.close()
+
+
+# provokes 803
+def test_sources_that_do_not_fit_are_803():
+    room, (a,) = meeting("a")
+    for rid, sources in (("x", {"0": "camera"}), ("y", {"1": "microphone"}), ("z", {"1": "window"}),
+                         ("w", ["screen"])):
+        a.send({"type": "publish-offer", "id": rid, "sdp": offer(), "sources": sources})
+        assert a.error(803)["id"] == rid
+    publish(a)
     a.close()
 
 

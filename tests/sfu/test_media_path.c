@@ -10,8 +10,12 @@
  * sequence numbers and the same payloads; B loses one video packet on purpose
  * (dropped before unprotecting), NACKs it and gets it again; B's PLI reaches
  * A for A's SSRC. A stranger's garbage and DTLS, and a tampered SRTP packet,
- * are dropped and counted while media flows. No sleeps: the loop runs until
- * a condition holds or a timeout passes. */
+ * are dropped and counted while media flows. The SFU's own RTCP follows:
+ * A's SRs carried to B as SRs of B's streams (timestamps mapped), RRs and
+ * REMBs to A, a packet A never sent NACKed to A and, once A resends it,
+ * forwarded to B; then both publish audio levels and the router's speaker
+ * callback names A, then B. No sleeps: the loop runs until a condition
+ * holds or a timeout passes. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -33,11 +37,18 @@
 #define B_VIDEO 0xB0000001u
 #define B_AUDIO 0xB0000002u
 #define B_SELF 0xBBBBBBBBu
+#define B_PUB_AUDIO 0x44444444u /* B publishes audio too, for the speaker */
 #define SFU_SSRC 0x5F0005F0u
 #define N_VIDEO 30
 #define N_AUDIO 30
 #define DROP_AT 9 /* B loses its 10th video packet */
 #define PLEN_MAX 600
+#define N_MORE 10  /* second round: video and audio packets 30..39 */
+#define LOST_VIDEO 33 /* A holds it back, then answers the SFU's NACK */
+#define LOST_AUDIO_1 32 /* never sent: the RR counts them */
+#define LOST_AUDIO_2 35
+#define REPORT_MS 200
+#define LEVEL_EXT 1 /* the audio level's extension id */
 
 static uv_loop_t loop;
 static parley_udp *port;
@@ -56,6 +67,14 @@ typedef struct rx_packet {
     uint8_t payload[PLEN_MAX];
 } rx_packet;
 
+#define RX_MAX 512
+
+/* The last SR a client got for one SSRC, or RR block, or REMB. */
+typedef struct rx_sr {
+    bool seen;
+    parley_rtcp_sr sr;
+} rx_sr;
+
 typedef struct client {
     const char *ufrag, *pwd;
     uv_udp_t h;
@@ -68,11 +87,23 @@ typedef struct client {
     int video_seen;             /* video datagrams before unprotecting */
     bool dropped;
     uint16_t dropped_seq;
-    rx_packet rx[128];
+    rx_packet rx[RX_MAX];
     int n_rx;
     int plis;                   /* PLIs received */
     uint32_t pli_sender, pli_media;
     int auth_failures;
+    rx_sr sr_video, sr_audio;   /* SRs for B_VIDEO / B_AUDIO */
+    int rrs;                    /* RR blocks for A_VIDEO / A_AUDIO */
+    parley_rtcp_report_block rr_video, rr_audio;
+    uint32_t rr_sender;
+    uint8_t audio_fraction_max;
+    uint16_t nacked[64];        /* sequence numbers NACKed to this client */
+    int n_nacked;
+    uint32_t nack_sender, nack_media;
+    int rembs;
+    uint64_t remb_bps;
+    unsigned remb_n;
+    uint32_t remb_ssrc[4];
 } client;
 
 static client ca = {.ufrag = "cliA", .pwd = "client-a-password-0123456789"};
@@ -102,12 +133,49 @@ static void on_client_rtcp(client *c, const uint8_t *d, size_t n)
     parley_rtcp_iter it;
     parley_rtcp_packet p;
     parley_rtcp_iter_init(&it, d, n);
-    while (parley_rtcp_next(&it, &p) == 1)
+    while (parley_rtcp_next(&it, &p) == 1) {
         if (p.kind == PARLEY_RTCP_KIND_PLI) {
             c->plis++;
             c->pli_sender = p.ssrc;
             c->pli_media = p.media_ssrc;
+        } else if (p.kind == PARLEY_RTCP_KIND_SR) {
+            parley_rtcp_sr sr;
+            parley_rtcp_sr_info(&p, &sr);
+            rx_sr *to = sr.ssrc == B_VIDEO ? &c->sr_video : sr.ssrc == B_AUDIO ? &c->sr_audio : NULL;
+            if (to)
+                *to = (rx_sr){true, sr};
+        } else if (p.kind == PARLEY_RTCP_KIND_RR) {
+            c->rr_sender = p.ssrc;
+            for (unsigned i = 0; i < p.count; i++) {
+                parley_rtcp_report_block rb;
+                parley_rtcp_report(&p, i, &rb);
+                c->rrs++;
+                if (rb.ssrc == A_VIDEO)
+                    c->rr_video = rb;
+                if (rb.ssrc == A_AUDIO) {
+                    c->rr_audio = rb;
+                    if (rb.fraction_lost > c->audio_fraction_max)
+                        c->audio_fraction_max = rb.fraction_lost;
+                }
+            }
+        } else if (p.kind == PARLEY_RTCP_KIND_NACK) {
+            c->nack_sender = p.ssrc;
+            c->nack_media = p.media_ssrc;
+            for (unsigned i = 0; i < parley_rtcp_nack_items(&p); i++) {
+                uint16_t pid, blp, seqs[17];
+                parley_rtcp_nack_item(&p, i, &pid, &blp);
+                unsigned k = parley_rtcp_nack_expand(pid, blp, seqs);
+                for (unsigned j = 0; j < k && c->n_nacked < 64; j++)
+                    c->nacked[c->n_nacked++] = seqs[j];
+            }
+        } else if (p.kind == PARLEY_RTCP_KIND_REMB) {
+            c->rembs++;
+            c->remb_bps = parley_rtcp_remb_bitrate(&p);
+            c->remb_n = parley_rtcp_remb_ssrcs(&p);
+            for (unsigned i = 0; i < c->remb_n && i < 4; i++)
+                c->remb_ssrc[i] = parley_rtcp_remb_ssrc(&p, i);
         }
+    }
 }
 
 static void c_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *a, unsigned f)
@@ -156,7 +224,7 @@ static void c_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct socka
             c->auth_failures++;
             return;
         }
-        if (parley_rtp_parse(d, len, &rh) != PARLEY_RTP_OK || c->n_rx >= 128 || rh.payload_len > PLEN_MAX)
+        if (parley_rtp_parse(d, len, &rh) != PARLEY_RTP_OK || c->n_rx >= RX_MAX || rh.payload_len > PLEN_MAX)
             return;
         rx_packet *r = &c->rx[c->n_rx++];
         r->ssrc = rh.ssrc;
@@ -274,7 +342,7 @@ typedef struct sent_packet {
     uint8_t payload[PLEN_MAX];
 } sent_packet;
 
-static sent_packet sent_video[N_VIDEO], sent_audio[N_AUDIO];
+static sent_packet sent_video[N_VIDEO + N_MORE], sent_audio[N_AUDIO + N_MORE];
 
 /* An RTP packet with a payload made of a VP8 descriptor (picture id, 15
  * bits) and a VP8 payload header (a keyframe's start code and size for
@@ -362,7 +430,8 @@ TEST(setup_and_connect)
     parley_udp_config uc = {.bind_address = "127.0.0.1"};
     REQUIRE((port = parley_udp_open(&loop, &uc, &parley_peer_udp_callbacks, err, sizeof err)) != NULL);
     uv_ip4_addr("127.0.0.1", parley_udp_port(port), &sfu_addr);
-    parley_router_config rc = {.sfu_ssrc = SFU_SSRC, .pli_interval_ms = 100};
+    parley_router_config rc = {.sfu_ssrc = SFU_SSRC, .pli_interval_ms = 100,
+                               .report_interval_ms = REPORT_MS};
     REQUIRE((router = parley_router_new(&loop, &rc)) != NULL);
     client *cs[2] = {&ca, &cb_};
     for (int i = 0; i < 2; i++) {
@@ -545,6 +614,289 @@ TEST(pli_reaches_publisher)
     CHECK(ca.auth_failures == 0);
 }
 
+/* ---- the SFU's own RTCP ---- */
+
+#define A_NTP (0xE0000000ull << 32 | 0x80000000u)
+
+static parley_rtcp_sr a_video_sr, a_audio_sr;
+
+/* The first RTP timestamp B got on ssrc minus the one A sent: the forwarder's offset. */
+static uint32_t ts_offset(uint32_t ssrc, const sent_packet *first)
+{
+    for (int i = 0; i < cb_.n_rx; i++)
+        if (cb_.rx[i].ssrc == ssrc)
+            return cb_.rx[i].ts - first->ts;
+    return 0;
+}
+
+/* ms elapsed between two NTP times (the SFU adds floor(ms * 2^32 / 1000)) */
+static uint64_t ntp_ms(uint64_t later, uint64_t earlier)
+{
+    return ((later - earlier) * 1000 + (1ull << 31)) >> 32;
+}
+
+static bool reports_arrived(void)
+{
+    return cb_.sr_video.seen && cb_.sr_audio.seen && ca.rr_video.lsr && ca.rr_audio.lsr;
+}
+
+static bool remb_seen(void)
+{
+    return ca.rembs > 0;
+}
+
+static bool remb_lowered(void)
+{
+    return ca.remb_bps == 800000;
+}
+
+TEST(sender_and_receiver_reports)
+{
+    REQUIRE(ca.srtp && cb_.srtp && cb_.n_rx >= N_VIDEO + N_AUDIO);
+    /* before any SR from A, B gets none; A gets RRs (no LSR) and REMBs */
+    CHECK(run_until(remb_seen, 2000));
+    CHECK(!cb_.sr_video.seen && !cb_.sr_audio.seen);
+    CHECKF(ca.remb_bps == 2500000, "%llu", (unsigned long long)ca.remb_bps); /* the cap */
+    CHECK(ca.remb_n == 2);
+    CHECK((ca.remb_ssrc[0] == A_VIDEO && ca.remb_ssrc[1] == A_AUDIO) ||
+          (ca.remb_ssrc[0] == A_AUDIO && ca.remb_ssrc[1] == A_VIDEO));
+
+    uint8_t pkt[PARLEY_RTCP_MAX_PACKET + 64];
+    a_video_sr = (parley_rtcp_sr){.ssrc = A_VIDEO, .ntp = A_NTP,
+                                  .rtp_ts = sent_video[N_VIDEO - 1].ts + 3000, .packet_count = 1};
+    a_audio_sr = (parley_rtcp_sr){.ssrc = A_AUDIO, .ntp = A_NTP,
+                                  .rtp_ts = sent_audio[N_AUDIO - 1].ts + 960, .packet_count = 1};
+    size_t n = parley_rtcp_build_sr(pkt, sizeof pkt, &a_video_sr, NULL, 0);
+    n += parley_rtcp_build_sr(pkt + n, sizeof pkt - n, &a_audio_sr, NULL, 0);
+    client_media(&ca, pkt, n, sizeof pkt, true);
+    CHECK(run_until(reports_arrived, 2000));
+
+    /* B's SRs: its own SSRCs, A's clock carried forward and mapped through
+     * the forwarder's timestamp offset, the packets and octets B was sent */
+    const parley_rtcp_sr *v = &cb_.sr_video.sr, *a = &cb_.sr_audio.sr;
+    uint64_t ev = ntp_ms(v->ntp, A_NTP), ea = ntp_ms(a->ntp, A_NTP);
+    CHECKF(ev < 2000 && ea < 2000, "%llu %llu", (unsigned long long)ev, (unsigned long long)ea);
+    uint32_t vo = ts_offset(B_VIDEO, &sent_video[0]), ao = ts_offset(B_AUDIO, &sent_audio[0]);
+    CHECKF(v->rtp_ts == a_video_sr.rtp_ts + vo + (uint32_t)ev * 90, "%u vs %u", v->rtp_ts,
+           a_video_sr.rtp_ts + vo + (uint32_t)ev * 90);
+    CHECKF(a->rtp_ts == a_audio_sr.rtp_ts + ao + (uint32_t)ea * 48, "%u vs %u", a->rtp_ts,
+           a_audio_sr.rtp_ts + ao + (uint32_t)ea * 48);
+    uint32_t voct = (uint32_t)sent_video[DROP_AT].plen, aoct = 0; /* the retransmission too */
+    for (int i = 0; i < N_VIDEO; i++)
+        voct += (uint32_t)sent_video[i].plen;
+    for (int i = 0; i < N_AUDIO; i++)
+        aoct += (uint32_t)sent_audio[i].plen;
+    CHECKF(v->packet_count == N_VIDEO + 1 && v->octet_count == voct, "%u %u", v->packet_count,
+           v->octet_count);
+    CHECKF(a->packet_count == N_AUDIO && a->octet_count == aoct, "%u %u", a->packet_count,
+           a->octet_count);
+
+    /* A's RRs: nothing lost so far, the highest sequence numbers, LSR/DLSR */
+    CHECK(ca.rr_sender == SFU_SSRC);
+    CHECKF(ca.rr_video.highest_seq == 1000 + N_VIDEO - 1, "%u", ca.rr_video.highest_seq);
+    CHECKF(ca.rr_audio.highest_seq == 5000 + N_AUDIO - 1, "%u", ca.rr_audio.highest_seq);
+    CHECK(ca.rr_video.cumulative_lost == 0 && ca.rr_audio.cumulative_lost == 0);
+    CHECK(ca.rr_video.fraction_lost == 0);
+    CHECK(ca.rr_video.lsr == (uint32_t)(A_NTP >> 16) && ca.rr_audio.lsr == (uint32_t)(A_NTP >> 16));
+    CHECKF(ca.rr_video.dlsr < 2 * 65536, "%u", ca.rr_video.dlsr);
+
+    /* B's REMB lowers the estimate A gets */
+    uint32_t bs[] = {B_VIDEO, B_AUDIO};
+    n = parley_rtcp_build_rr(pkt, sizeof pkt, B_SELF, NULL, 0);
+    n += parley_rtcp_build_remb(pkt + n, sizeof pkt - n, B_SELF, 800000, bs, 2);
+    client_media(&cb_, pkt, n, sizeof pkt, true);
+    CHECK(run_until(remb_lowered, 2000));
+    parley_router_counters rcn;
+    parley_router_get_counters(router, &rcn);
+    CHECK(rcn.receiver_reports > 0 && rcn.sender_reports >= 2 && rcn.rembs > 0);
+}
+
+static int rx_video_before;
+
+static bool nack_arrived(void)
+{
+    for (int i = 0; i < ca.n_nacked; i++)
+        if (ca.nacked[i] == 1000 + LOST_VIDEO)
+            return true;
+    return false;
+}
+
+static bool second_round_arrived(void)
+{
+    return count_rx(&cb_, B_VIDEO) >= rx_video_before + N_MORE - 1 &&
+           count_rx(&cb_, B_AUDIO) >= N_AUDIO + N_MORE - 2;
+}
+
+static bool resend_arrived(void)
+{
+    return count_rx(&cb_, B_VIDEO) >= rx_video_before + N_MORE;
+}
+
+static bool loss_reported(void)
+{
+    return ca.rr_audio.highest_seq == 5000 + N_AUDIO + N_MORE - 1 &&
+           ca.rr_video.highest_seq == 1000 + N_VIDEO + N_MORE - 1;
+}
+
+TEST(nack_to_publisher_and_retransmission_forwarded)
+{
+    REQUIRE(ca.srtp && cb_.srtp);
+    rx_video_before = count_rx(&cb_, B_VIDEO);
+    ca.n_nacked = 0;
+    uint8_t pkt[PARLEY_RTP_MAX_PACKET + 64];
+    /* A's next ten packets of each stream, with holes: the video one will be
+     * resent, the two audio ones never are */
+    for (int i = N_VIDEO; i < N_VIDEO + N_MORE; i++) {
+        size_t n = make_packet(pkt, true, i, &sent_video[i]);
+        if (i != LOST_VIDEO)
+            client_media(&ca, pkt, n, sizeof pkt, false);
+        n = make_packet(pkt, false, i, &sent_audio[i]);
+        if (i != LOST_AUDIO_1 && i != LOST_AUDIO_2)
+            client_media(&ca, pkt, n, sizeof pkt, false);
+        run_until(NULL, 0);
+    }
+    CHECK(run_until(second_round_arrived, 2000));
+    /* the SFU asks A, as itself, for exactly the video packet it did not get
+     * (and again while it stays missing); audio losses are not NACKed */
+    CHECK(run_until(nack_arrived, 1000));
+    CHECK(ca.nack_sender == SFU_SSRC && ca.nack_media == A_VIDEO);
+    run_until(never, 120);
+    CHECKF(ca.n_nacked >= 2, "%d", ca.n_nacked);
+    for (int i = 0; i < ca.n_nacked; i++)
+        CHECKF(ca.nacked[i] == 1000 + LOST_VIDEO, "NACK for %u", ca.nacked[i]);
+
+    /* A resends the video packet: B gets it in its own numbering */
+    size_t n = make_packet(pkt, true, LOST_VIDEO, &sent_video[LOST_VIDEO]);
+    client_media(&ca, pkt, n, sizeof pkt, false);
+    CHECK(run_until(resend_arrived, 1000));
+    const rx_packet *r = &cb_.rx[cb_.n_rx - 1];
+    uint16_t v0 = 0;
+    for (int i = 0; i < cb_.n_rx; i++)
+        if (cb_.rx[i].ssrc == B_VIDEO) {
+            v0 = cb_.rx[i].seq;
+            break;
+        }
+    CHECK(r->ssrc == B_VIDEO);
+    CHECKF(r->seq == (uint16_t)(v0 + LOST_VIDEO), "%u", r->seq);
+    const sent_packet *s = &sent_video[LOST_VIDEO];
+    CHECK(r->plen == s->plen && memcmp(r->payload, s->payload, s->plen) == 0);
+
+    /* the RRs: the video gap was filled, two audio packets stay lost */
+    CHECK(run_until(loss_reported, 2000));
+    CHECKF(ca.rr_video.cumulative_lost == 0, "%d", ca.rr_video.cumulative_lost);
+    CHECKF(ca.rr_audio.cumulative_lost == 2, "%d", ca.rr_audio.cumulative_lost);
+    CHECKF(ca.audio_fraction_max > 0, "%u", ca.audio_fraction_max);
+    parley_router_counters rcn;
+    parley_router_get_counters(router, &rcn);
+    CHECK(rcn.nacks_sent >= 2 && rcn.nack_seqs == rcn.nacks_sent);
+    /* asked for no more once it came */
+    int nacked = ca.n_nacked;
+    run_until(never, 150);
+    CHECK(ca.n_nacked == nacked);
+    CHECK(ca.auth_failures == 0 && cb_.auth_failures == 0);
+}
+
+/* ---- active speaker ---- */
+
+static const char speaker_group[] = "room";
+static struct {
+    int n;
+    const void *group[8];
+    parley_peer *pub[8];
+    uint32_t ssrc[8];
+} spoke;
+
+static void on_speaker(void *arg, const void *group, parley_peer *pub, uint32_t ssrc)
+{
+    (*(int *)arg)++;
+    if (spoke.n < 8) {
+        spoke.group[spoke.n] = group;
+        spoke.pub[spoke.n] = pub;
+        spoke.ssrc[spoke.n] = ssrc;
+        spoke.n++;
+    }
+}
+
+/* An Opus packet carrying the RFC 6464 level in a one-byte header extension. */
+static size_t level_packet(uint8_t *buf, uint32_t ssrc, uint16_t seq, bool voice, uint8_t level)
+{
+    buf[0] = 0x90; /* X */
+    buf[1] = 111;
+    parley_wr16(buf + 2, seq);
+    parley_wr32(buf + 4, 960u * seq);
+    parley_wr32(buf + 8, ssrc);
+    parley_wr16(buf + 12, 0xBEDE);
+    parley_wr16(buf + 14, 1);
+    buf[16] = LEVEL_EXT << 4; /* length 1 */
+    buf[17] = (uint8_t)((voice ? 0x80 : 0) | level);
+    buf[18] = buf[19] = 0;
+    memset(buf + 20, 0x78, 40);
+    return 60;
+}
+
+static bool spoke_once(void)
+{
+    return spoke.n >= 1;
+}
+
+static bool spoke_twice(void)
+{
+    return spoke.n >= 2;
+}
+
+/* 20 ms frames from A and B for ms, with their levels (0xff: not sent). */
+static uint16_t a_seq = 7000, b_seq = 100;
+static void talk(unsigned ms, uint8_t a_level, uint8_t b_level, bool (*until)(void))
+{
+    uint8_t pkt[PARLEY_RTP_MAX_PACKET + 64];
+    for (unsigned t = 0; t < ms && !(until && until()); t += 20) {
+        size_t n;
+        if (a_level != 0xff) {
+            n = level_packet(pkt, A_AUDIO, a_seq++, a_level < 127, a_level);
+            client_media(&ca, pkt, n, sizeof pkt, false);
+        }
+        if (b_level != 0xff) {
+            n = level_packet(pkt, B_PUB_AUDIO, b_seq++, b_level < 127, b_level);
+            client_media(&cb_, pkt, n, sizeof pkt, false);
+        }
+        run_until(never, 20);
+    }
+}
+
+TEST(active_speaker_from_audio_levels)
+{
+    REQUIRE(ca.srtp && cb_.srtp);
+    int calls = 0;
+    parley_router_on_speaker(router, on_speaker, &calls);
+    REQUIRE(parley_router_add_track(router, cb_.peer, B_PUB_AUDIO, false) == 0);
+    CHECK(parley_router_track_speaker(router, A_VIDEO, LEVEL_EXT, speaker_group) == -1); /* video */
+    CHECK(parley_router_track_speaker(router, 0x99, LEVEL_EXT, speaker_group) == -1);   /* unknown */
+    REQUIRE(parley_router_track_speaker(router, A_AUDIO, LEVEL_EXT, speaker_group) == 0);
+    REQUIRE(parley_router_track_speaker(router, B_PUB_AUDIO, LEVEL_EXT, speaker_group) == 0);
+
+    /* A speaks (30 dB below full scale), B is silent: A is the speaker */
+    talk(1500, 30, 127, spoke_once);
+    CHECKF(spoke.n == 1, "%d", spoke.n);
+    CHECK(spoke.group[0] == speaker_group && spoke.pub[0] == ca.peer && spoke.ssrc[0] == A_AUDIO);
+    /* a short burst from B is not enough to take over */
+    talk(300, 30, 10, NULL);
+    talk(600, 30, 127, NULL);
+    CHECKF(spoke.n == 1, "%d", spoke.n);
+    /* A goes quiet and B speaks: after the hold, B is the speaker */
+    talk(3000, 127, 10, spoke_twice);
+    CHECKF(spoke.n == 2, "%d", spoke.n);
+    CHECK(spoke.pub[1] == cb_.peer && spoke.ssrc[1] == B_PUB_AUDIO);
+    CHECK(calls == spoke.n);
+    /* and nothing more while B keeps speaking */
+    talk(600, 127, 10, NULL);
+    CHECK(spoke.n == 2);
+    parley_router_counters rcn;
+    parley_router_get_counters(router, &rcn);
+    CHECK(rcn.speaker_changes == 2);
+    /* the speaker's track goes: the group forgets it */
+    parley_router_remove_track(router, B_PUB_AUDIO);
+}
+
 TEST(close_and_teardown)
 {
     if (cb_.peer) {
@@ -581,6 +933,9 @@ int main(void)
     RUN(publish_subscribe_forward);
     RUN(nack_answered_from_buffer);
     RUN(pli_reaches_publisher);
+    RUN(sender_and_receiver_reports);
+    RUN(nack_to_publisher_and_retransmission_forwarded);
+    RUN(active_speaker_from_audio_levels);
     RUN(close_and_teardown);
     return tap_done();
 }

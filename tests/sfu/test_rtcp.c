@@ -282,6 +282,29 @@ TEST(remb_bitrate_saturates)
     CHECK(p.kind == PARLEY_RTCP_KIND_OTHER);
 }
 
+TEST(remb_built_and_read_back)
+{
+    uint8_t b[64];
+    uint32_t ssrcs[] = {0xa001, 0xa002};
+    parley_rtcp_packet p;
+    parley_rtcp_iter it;
+    /* 2.5 Mbit/s fits the 18-bit mantissa exactly (156250 << 4) */
+    size_t n = parley_rtcp_build_remb(b, sizeof b, 0x5f0, 2500000, ssrcs, 2);
+    CHECK(n == 28);
+    parley_rtcp_iter_init(&it, b, n);
+    REQUIRE(parley_rtcp_next(&it, &p) == 1 && p.kind == PARLEY_RTCP_KIND_REMB);
+    CHECK(p.ssrc == 0x5f0 && p.media_ssrc == 0);
+    CHECK(parley_rtcp_remb_bitrate(&p) == 2500000);
+    CHECK(parley_rtcp_remb_ssrcs(&p) == 2 && parley_rtcp_remb_ssrc(&p, 1) == 0xa002);
+    /* a value past the mantissa is rounded down, never up */
+    n = parley_rtcp_build_remb(b, sizeof b, 1, 1000001, ssrcs, 1);
+    parley_rtcp_iter_init(&it, b, n);
+    REQUIRE(parley_rtcp_next(&it, &p) == 1);
+    CHECK(parley_rtcp_remb_bitrate(&p) <= 1000001 && parley_rtcp_remb_bitrate(&p) > 999990);
+    CHECK(parley_rtcp_build_remb(b, sizeof b, 1, 0, NULL, 0) == 20);
+    CHECK(parley_rtcp_build_remb(b, 23, 1, 1, ssrcs, 1) == 0); /* does not fit */
+}
+
 /* subscriber-facing SSRCs 0x5001/0x5002 are publishers' 0xa001/0xa002 */
 static bool map_ssrc(void *arg, uint32_t from, uint32_t *to)
 {
@@ -381,6 +404,7 @@ int main(void)
     RUN(nack_items_across_wraparound);
     RUN(malformed_compounds_refused);
     RUN(remb_bitrate_saturates);
+    RUN(remb_built_and_read_back);
     RUN(feedback_rewritten_for_publisher);
     RUN(reception_statistics);
     return tap_done();

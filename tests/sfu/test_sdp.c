@@ -866,6 +866,71 @@ TEST(subscriber_offer_checks_tracks)
     CHECK(text != NULL);
 }
 
+/* The C SDK's side (parley_sdp_local.client): its publish offer, answered by
+ * the SFU, and its answer to the SFU's offer, checked by the SFU. */
+TEST(client_side_offer_and_answer)
+{
+    parley_sdp_local c = {.ice_ufrag = "CliE", .ice_pwd = "clientIcePassword01234567", .fingerprint = FP,
+                          .client = true, .session_id = 9};
+    parley_sdp_track pub[2] = {
+        {.kind = PARLEY_SDP_AUDIO, .mid = "audio", .stream_id = "bob", .track_id = "audio", .cname = "c1",
+         .pt = 111, .codec = "opus", .ssrc = 11},
+        {.kind = PARLEY_SDP_VIDEO, .mid = "video", .stream_id = "bob", .track_id = "video", .cname = "c1",
+         .pt = 96, .codec = "VP8", .ssrc = 22},
+    };
+    char *text = NULL, err[256];
+    int rc = parley_sdp_offer_build(&c, pub, 2, &text, NULL, err, sizeof err);
+    CHECKF(rc == 0, "%s", err);
+    REQUIRE(text);
+    CHECK(!strstr(text, "a=ice-lite") && !strstr(text, "a=candidate") && strstr(text, "c=IN IP4 0.0.0.0\r\n"));
+    parley_sdp *s = NULL;
+    rc = parley_sdp_parse(text, strlen(text), &s, err, sizeof err);
+    free(text);
+    CHECKF(rc == 0, "%s", err);
+    REQUIRE(s && s->n_media == 2);
+    CHECK(!s->ice_lite && s->media[0].port == 9 && s->media[0].n_candidates == 0);
+    CHECK(s->media[0].transport.setup == PARLEY_SDP_SETUP_ACTPASS && s->media[1].direction == PARLEY_SDP_SENDONLY);
+    CHECK(s->media[1].n_ssrcs == 1 && s->media[1].ssrcs[0].ssrc == 22);
+    parley_sdp_local l = local();
+    parley_sdp_answer a = {0};
+    rc = parley_sdp_answer_build(s, &l, &a, err, sizeof err);
+    CHECKF(rc == 0, "%s", err);
+    CHECK(a.audio && a.video && a.n_media == 2 && a.media[0].ssrc == 11 && a.media[1].ssrc == 22);
+    CHECK(a.media[1].codec.pt == 96 && strcmp(a.remote.ice_ufrag, "CliE") == 0);
+    parley_sdp_answer_free(&a);
+    parley_sdp_free(s);
+
+    /* the SFU's offer to a subscriber, answered by the SDK */
+    parley_sdp_track t[3];
+    sub_tracks(t);
+    REQUIRE(parley_sdp_offer_build(&l, t, 3, &text, NULL, err, sizeof err) == 0);
+    REQUIRE(parley_sdp_parse(text, strlen(text), &s, err, sizeof err) == 0);
+    free(text);
+    rc = parley_sdp_answer_build(s, &c, &a, err, sizeof err);
+    CHECKF(rc == 0, "%s", err);
+    CHECK(a.n_media == 3 && a.media[0].receiving && a.media[1].receiving && !a.media[2].accepted);
+    CHECK(a.media[0].ssrc == 1001 && a.media[1].ssrc == 2001 && a.media[1].codec.pt == 96);
+    CHECK(strcmp(a.remote.ice_ufrag, "PaRl") == 0);
+    parley_sdp_free(s);
+    REQUIRE(a.text);
+    CHECK(!strstr(a.text, "a=ice-lite") && !strstr(a.text, "a=candidate") && strstr(a.text, "a=setup:active\r\n"));
+    REQUIRE(parley_sdp_parse(a.text, a.len, &s, err, sizeof err) == 0);
+    bool accepted[3] = {false, false, true};
+    rc = parley_sdp_answer_check(t, 3, s, accepted, err, sizeof err);
+    CHECKF(rc == 0, "%s", err);
+    CHECK(accepted[0] && accepted[1] && !accepted[2]);
+    CHECK(s->media[0].direction == PARLEY_SDP_RECVONLY && s->media[0].transport.setup == PARLEY_SDP_SETUP_ACTIVE);
+    parley_sdp_free(s);
+    parley_sdp_answer_free(&a);
+
+    /* the client form still checks its credentials and fingerprint */
+    c.fingerprint = "not a fingerprint";
+    CHECK(parley_sdp_offer_build(&c, pub, 2, &text, NULL, err, sizeof err) == PARLEY_SDP_EINVAL);
+    /* and the SFU's form still needs an address and a port */
+    l.n_addresses = 0;
+    CHECK(parley_sdp_offer_build(&l, pub, 2, &text, NULL, err, sizeof err) == PARLEY_SDP_EINVAL);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -898,6 +963,7 @@ int main(int argc, char **argv)
     RUN(trickled_candidate);
     RUN(subscriber_offer_round_trip);
     RUN(subscriber_offer_checks_tracks);
+    RUN(client_side_offer_and_answer);
     for (int i = 0; i < 3; i++)
         free(fixture[i]);
     return tap_done();

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lg.h"
+#include "bench.h"
 
 double lg_now(void)
 {

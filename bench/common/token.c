@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "lg.h"
+#include "bench.h"
 
 static char *b64url(const unsigned char *in, size_t n)
 {

@@ -10,7 +10,7 @@
 
 #include <libwebsockets.h>
 
-#include "lg.h"
+#include "bench.h"
 
 struct lg_msg {
     lg_msg *next;
