@@ -25,6 +25,8 @@ typedef struct bot_opts {
     bool json, has_seconds;
     double seconds;
     const char *video, *audio; /* publish: the files */
+    bool screen;               /* publish --screen: the video is a screen share */
+    int audio_level;           /* publish --audio-level: 0..127 -dBov; -1: none sent */
     const char *save_dir;      /* subscribe --save */
 } bot_opts;
 
@@ -49,8 +51,8 @@ struct bot {
     bool answered;
 };
 
-/* Parse the options common to both commands plus --video/--audio (publish)
- * or --save (subscribe). CLI_OK, or the exit code after a message. */
+/* Parse the options common to both commands plus --video/--audio/--screen/
+ * --audio-level (publish) or --save (subscribe). CLI_OK, or the exit code after a message. */
 int bot_parse(int argc, char **argv, bool publish, const char *usage, bot_opts *o);
 
 /* Block the signals, create the client and the meeting, subscribe the

@@ -7,7 +7,13 @@
  * (converted to the 90 kHz RTP clock), each Opus packet after the durations
  * of those before it (48 kHz). At the end of a file it starts again, its
  * timestamps carrying on from the end of the previous pass (the file's
- * duration added per pass), so the RTP timestamps only grow. */
+ * duration added per pass), so the RTP timestamps only grow.
+ *
+ * With --audio-level every audio packet carries that fixed level (RFC 6464;
+ * Opus is not decoded here), which drives the server's active-speaker
+ * election. A keyframe request from the server (keyframe-requested, printed
+ * with --json) cannot be honoured by a file: the frames keep its order, and a
+ * new subscriber starts at the file's next keyframe. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +27,22 @@
 
 static const char usage_text[] =
     "usage: parley bot publish --url URL --token T --meeting M [--video FILE.ivf] [--audio FILE.ogg]\n"
-    "                          [--seconds S] [--participant-id ID] [--name N] [--origin O]\n"
-    "                          [--insecure] [--ca-file F] [--json]\n"
+    "                          [--screen] [--audio-level DBOV] [--seconds S] [--participant-id ID]\n"
+    "                          [--name N] [--origin O] [--insecure] [--ca-file F] [--json]\n"
     "\n"
     "Joins the meeting (CONFERENCE), publishes the files as custom tracks and sends\n"
     "their frames in real time, looping, until S seconds have passed since start\n"
     "(default: until SIGINT/SIGTERM or the meeting is left), then leaves.\n"
     "  --video FILE.ivf   VP8 in IVF (e.g. ffmpeg ... -c:v libvpx -f ivf FILE.ivf)\n"
     "  --audio FILE.ogg   Opus in Ogg (e.g. ffmpeg ... -c:a libopus FILE.ogg)\n"
+    "  --screen           publish the video as a screen share (source \"screen\", which\n"
+    "                     the token's publish grant must allow) instead of a camera\n"
+    "  --audio-level DBOV send this audio level with every audio packet (RFC 6464, -dBov:\n"
+    "                     0 loudest, 127 silence; voice below 127) for the server's\n"
+    "                     active-speaker election; without it no level is sent\n"
     "A file that cannot be read, or is not such a file, is refused before joining.\n"
+    "The server's keyframe requests (keyframe-requested with --json) are not honoured:\n"
+    "a file cannot be re-encoded, its frames keep their order.\n"
     "\n"
     "Output: errors on stderr and, at the end, what was sent. With --json every\n"
     "meeting event as one JSON object per line (as 'parley join --json'), then\n"
@@ -175,6 +188,7 @@ static int create_track(source *s, bot *b)
         }
         if (s->ivf.rate % s->ivf.scale == 0 && s->ivf.rate / s->ivf.scale <= 240)
             cfg.fps = s->ivf.rate / s->ivf.scale;
+        cfg.screen = b->o.screen;
     } else {
         cfg.codec = PARLEY_CODEC_OPUS;
         cfg.channels = s->opus.channels;
@@ -210,7 +224,11 @@ static void send_loop(bot *b, source *src, int n)
         if (bot_over(b) || b->media_failed)
             break;
         pthread_mutex_unlock(&b->mu);
-        int rc = parley_track_write(s->track, s->data, s->len, (uint32_t)(s->ts_base + s->at));
+        uint32_t ts = (uint32_t)(s->ts_base + s->at);
+        int level = b->o.audio_level;
+        int rc = s->kind == PARLEY_MEDIA_AUDIO && level >= 0
+                     ? parley_track_write_level(s->track, s->data, s->len, ts, (uint8_t)level, level < 127)
+                     : parley_track_write(s->track, s->data, s->len, ts);
         pthread_mutex_lock(&b->mu);
         if (rc != PARLEY_OK) {
             bot_report(b, "writing a %s frame: %s", s->kind == PARLEY_MEDIA_VIDEO ? "video" : "audio",

@@ -3,10 +3,11 @@
  * Each stream-enabled event (those sent right after joining for the streams
  * already published included) subscribes to its participant once; a
  * stream-disabled or participant-left forgets it, so a publisher that
- * publishes again is subscribed again. The main thread reads
- * parley_meeting_track_stats every STATS_MS and keeps each track's counters
- * (a new subscription to the same publisher starts its counters from zero:
- * they are added to the previous one's). With --save, frames are written on
+ * publishes again is subscribed again. Once the meeting is left, the main
+ * thread reads parley_meeting_track_stats: every subscription of the join
+ * has ended by then and left its final counters there, one entry per track
+ * and subscription, summed per publisher and kind (a publisher that left
+ * early, or published twice, is counted to its last frame). With --save, frames are written on
  * the loop thread as they arrive: video from its first keyframe to
  * DIR/<participantId>-video.ivf (timebase 1/90000, pts from the RTP
  * timestamps), audio to DIR/<participantId>-audio.opus (Ogg Opus, two
@@ -44,7 +45,7 @@ static const char usage_text[] =
     "error, a meeting-left it did not ask for, a failed media connection or a\n"
     "failed write; 2 for bad usage.\n";
 
-enum { STATS_MS = 250, MAX_TRACKS = 64 };
+enum { MAX_TRACKS = 64 };
 
 /* A received track saved to a file (loop thread; read after bot_stop). */
 typedef struct saved {
@@ -59,12 +60,11 @@ typedef struct saved {
     uint64_t pts;
 } saved;
 
-/* A track's counters (main thread). */
+/* A publisher's track: its subscriptions' counters summed (main thread). */
 typedef struct tally {
     char *pid;
     parley_media_kind kind;
-    parley_track_stats base; /* earlier subscriptions' totals */
-    parley_track_stats last; /* the current subscription's */
+    parley_track_stats sum;
 } tally;
 
 typedef struct sub {
@@ -245,11 +245,31 @@ static void add_stats(parley_track_stats *to, const parley_track_stats *x)
     to->bytes += x->bytes;
 }
 
-static void snapshot(bot *b, sub *s)
+/* Read every subscription's counters (after leaving: their final ones) and
+ * sum them per publisher and kind. */
+static void count(bot *b, sub *s)
 {
-    parley_track_stats st[MAX_TRACKS];
-    char *ids[MAX_TRACKS] = {0};
-    int n = parley_meeting_track_stats(b->m, NULL, st, ids, MAX_TRACKS);
+    int max = MAX_TRACKS, n;
+    parley_track_stats *st;
+    char **ids;
+    for (;;) {
+        st = calloc((size_t)max, sizeof(*st));
+        ids = calloc((size_t)max, sizeof(*ids));
+        if (!st || !ids) {
+            free(st);
+            free(ids);
+            bot_report(b, "out of memory");
+            return;
+        }
+        n = b->m ? parley_meeting_track_stats(b->m, NULL, st, ids, max) : 0;
+        if (n < max)
+            break;
+        for (int i = 0; i < n; i++) /* perhaps more: again, with room for them */
+            free(ids[i]);
+        free(st);
+        free(ids);
+        max *= 2;
+    }
     for (int i = 0; i < n; i++) {
         if (!ids[i])
             continue;
@@ -270,11 +290,11 @@ static void snapshot(bot *b, sub *s)
             t->kind = st[i].kind;
             ids[i] = NULL;
         }
-        if (st[i].packets < t->last.packets || st[i].frames < t->last.frames) /* a new subscription */
-            add_stats(&t->base, &t->last);
-        t->last = st[i];
+        add_stats(&t->sum, &st[i]);
         free(ids[i]);
     }
+    free(st);
+    free(ids);
 }
 
 static void print_summary(bot *b, sub *s)
@@ -282,8 +302,7 @@ static void print_summary(bot *b, sub *s)
     json_t *tracks = json_array();
     for (int i = 0; i < s->ntallies; i++) {
         tally *t = &s->tallies[i];
-        parley_track_stats sum = t->base;
-        add_stats(&sum, &t->last);
+        parley_track_stats sum = t->sum;
         json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "participantId", t->pid, "kind", kind_name(t->kind),
                               "packets", (json_int_t)sum.packets, "lost", (json_int_t)sum.lost, "frames",
                               (json_int_t)sum.frames, "bytes", (json_int_t)sum.bytes);
@@ -326,16 +345,11 @@ int bot_subscribe(int argc, char **argv)
     b.hook = on_event;
     rc = bot_start(&b, b.o.save_dir ? on_frame : NULL);
     pthread_mutex_lock(&b.mu);
-    if (rc == CLI_OK) {
-        while (!bot_over(&b)) {
-            struct timespec d = bot_after(bot_now(), STATS_MS / 1000.0);
-            bot_wait(&b, NULL, &d);
-            pthread_mutex_unlock(&b.mu);
-            snapshot(&b, &s);
-            pthread_mutex_lock(&b.mu);
-        }
-    }
+    if (rc == CLI_OK)
+        while (!bot_over(&b))
+            bot_wait(&b, NULL, NULL);
     rc = bot_leave(&b); /* releases mu */
+    count(&b, &s);     /* left: every subscription's final counters */
     bot_stop(&b);
     close_saves(&b, &s);
     print_summary(&b, &s);

@@ -60,6 +60,7 @@ int bot_parse(int argc, char **argv, bool publish, const char *usage, bot_opts *
 {
     memset(o, 0, sizeof(*o));
     o->cfg.mode = PARLEY_MODE_CONFERENCE;
+    o->audio_level = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -69,16 +70,19 @@ int bot_parse(int argc, char **argv, bool publish, const char *usage, bot_opts *
             o->json = true;
         } else if (!strcmp(a, "--insecure")) {
             o->cfg.tls_insecure = true;
+        } else if (publish && !strcmp(a, "--screen")) {
+            o->screen = true;
         } else {
             static const char *const valued[] = {"--url",  "--token",   "--meeting", "--participant-id",
                                                  "--participant", "--name", "--origin", "--ca-file",
-                                                 "--seconds", "--video", "--audio", "--save"};
+                                                 "--seconds", "--video", "--audio", "--save", "--audio-level"};
             size_t k = 0;
             for (; k < sizeof(valued) / sizeof(*valued); k++)
                 if (!strcmp(a, valued[k]))
                     break;
             bool theirs = k < sizeof(valued) / sizeof(*valued) &&
-                          (publish ? strcmp(a, "--save") : strcmp(a, "--video") && strcmp(a, "--audio"));
+                          (publish ? strcmp(a, "--save")
+                                   : strcmp(a, "--video") && strcmp(a, "--audio") && strcmp(a, "--audio-level"));
             if (!theirs)
                 return cli_usage_error("unexpected argument '%s'\n%s", a, usage);
             if (i + 1 >= argc)
@@ -104,6 +108,13 @@ int bot_parse(int argc, char **argv, bool publish, const char *usage, bot_opts *
                 o->audio = v;
             else if (!strcmp(a, "--save"))
                 o->save_dir = v;
+            else if (!strcmp(a, "--audio-level")) {
+                double level;
+                if (!parse_number(v, &level) || level < 0 || level > 127 || level != floor(level))
+                    return cli_usage_error("--audio-level takes a level in -dBov, 0 (loudest) to 127 (silence), "
+                                           "not '%s'", v);
+                o->audio_level = (int)level;
+            }
             else if (!strcmp(a, "--seconds")) {
                 if (!parse_number(v, &o->seconds) || o->seconds < 0)
                     return cli_usage_error("--seconds takes a number of seconds, not '%s'", v);
@@ -116,6 +127,10 @@ int bot_parse(int argc, char **argv, bool publish, const char *usage, bot_opts *
                                usage);
     if (publish && !o->video && !o->audio)
         return cli_usage_error("bot publish needs --video FILE.ivf, --audio FILE.ogg or both\n%s", usage);
+    if (o->screen && !o->video)
+        return cli_usage_error("--screen needs --video FILE.ivf\n%s", usage);
+    if (o->audio_level >= 0 && !o->audio)
+        return cli_usage_error("--audio-level needs --audio FILE.ogg\n%s", usage);
     return CLI_OK;
 }
 

@@ -1,7 +1,7 @@
 /* media.h - parleyd's media glue: the one UDP port, certificate and router
  * of the media core (sfu/), and the WebRTC exchanges of signaling
  * (docs/protocol.md: publish-offer, subscribe, subscribe-answer,
- * unsubscribe, candidate).
+ * unsubscribe, set-layer, candidate).
  *
  * Peers: one SFU peer per publishing participant (it receives that
  * participant's tracks) and one per subscription (it sends one publisher's
@@ -35,7 +35,8 @@ void media_stop(void);
 /* p leaves the meeting: its peers go, its subscribers are told. */
 void media_participant_gone(struct participant *p);
 /* Tell a participant who just joined about every stream already published
- * in its room (stream-enabled, as the others got when it was published). */
+ * in its room (stream-enabled, as the others got when it was published),
+ * then who the active speaker is, if one has been elected. */
 void media_tell_streams(struct participant *p);
 /* p stops publishing: stream-disabled to the others, its subscriptions end. */
 void media_unpublish(struct participant *p);
@@ -50,6 +51,7 @@ void handle_publish_offer(conn *c, json_t *msg, const char *id);
 void handle_subscribe(conn *c, json_t *msg, const char *id);
 void handle_subscribe_answer(conn *c, json_t *msg, const char *id);
 void handle_unsubscribe(conn *c, json_t *msg, const char *id);
+void handle_set_layer(conn *c, json_t *msg, const char *id);
 void handle_candidate(conn *c, json_t *msg, const char *id);
 
 #endif

@@ -502,6 +502,7 @@ static const struct {
     {"subscribe", handle_subscribe, false},
     {"subscribe-answer", handle_subscribe_answer, false},
     {"unsubscribe", handle_unsubscribe, false},
+    {"set-layer", handle_set_layer, false},
     {"candidate", handle_candidate, false},
     {"set-synchronizer", handle_set_synchronizer, false},
     {"sync", handle_sync, false},

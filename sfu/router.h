@@ -2,7 +2,7 @@
  * subscribers, and the feedback that flows back.
  *
  * Design. A track is one publisher stream, known by the publisher peer and
- * its SSRC (VP8 video or Opus audio; no simulcast). Its RTP is kept in the
+ * its SSRC (VP8 video or Opus audio), or a simulcast video track (below). Its RTP is kept in the
  * track's retransmission buffer (keyed by the publisher's sequence numbers)
  * and sent to every subscriber of the track through that subscriber's own
  * parley_forwarder: its own SSRC, continuous sequence numbers and timestamps,
@@ -45,6 +45,22 @@
  * opaque key: parleyd uses the room); the detector's decisions (windows,
  * hysteresis: forward.h) are reported through the speaker callback.
  *
+ * Simulcast: parley_router_add_simulcast registers a video track sent as up
+ * to PARLEY_ROUTER_MAX_LAYERS layers (RID-based, lowest first), known by an
+ * id of the caller's choosing that subscribers name like an SSRC. The layers'
+ * SSRCs are not in the SDP: a packet of unknown SSRC from the publisher whose
+ * RID header extension names a layer not yet learned makes that SSRC the
+ * layer, a track of its own (buffer, NACKs, RRs, limiter). Each subscription
+ * has one forwarder: one outgoing SSRC whose source moves between layers at
+ * keyframes (a PLI to the layer switched to, repeated from the timer while
+ * it waits), sequence numbers, timestamps and VP8 picture ids continuous.
+ * It gets the layer asked for (parley_router_set_layer; at first the
+ * highest) or, while that one has sent nothing for
+ * PARLEY_ROUTER_LAYER_STALE_MS, the next lower one arriving (or the next
+ * higher when none lower is), and goes back up once it arrives again. Its
+ * REMB does not lower the publisher's estimate: a subscriber short of
+ * bandwidth takes a lower layer instead.
+ *
  * Feed it from the peers' callbacks: parley_router_rtp and parley_router_rtcp
  * with the packet the peer handed over (the router may modify it).
  *
@@ -82,6 +98,8 @@ typedef struct parley_router_config {
     uint64_t remb_cap_bps;      /* highest REMB sent to a publisher; 0: 2500000 */
 } parley_router_config;
 
+#define PARLEY_ROUTER_MAX_LAYERS 3
+#define PARLEY_ROUTER_LAYER_STALE_MS 1000
 #define PARLEY_ROUTER_NACK_RTT_MS 50   /* no RTT is measured toward publishers */
 #define PARLEY_ROUTER_REMB_FRESH_MS 5000
 
@@ -99,6 +117,7 @@ typedef struct parley_router_counters {
     uint64_t nacks_sent, nack_seqs; /* NACKs to publishers and the packets they asked for */
     uint64_t receiver_reports, sender_reports, rembs; /* RTCP packets the SFU sent */
     uint64_t speaker_changes;
+    uint64_t layers_learned;    /* simulcast layer SSRCs learned from the RID extension */
 } parley_router_counters;
 
 /* NULL when out of memory. cfg may be NULL (defaults). */
@@ -108,10 +127,21 @@ void parley_router_free(parley_router *r);
 /* A publisher's track: ssrc on peer pub, VP8 (video) or Opus (audio).
  * 0, or -1 when the SSRC is taken or memory is short. */
 int parley_router_add_track(parley_router *r, parley_peer *pub, uint32_t ssrc, bool video);
-/* Drop a track and its subscriptions. */
+/* A simulcast video track (VP8) on peer pub, known as id (not an SSRC of
+ * any track): n layers (2..PARLEY_ROUTER_MAX_LAYERS) named by their rids,
+ * lowest first, carried in header extension rid_ext_id (1..255). 0, or -1
+ * when the id is taken, an argument is bad or memory is short. */
+int parley_router_add_simulcast(parley_router *r, parley_peer *pub, uint32_t id, uint8_t rid_ext_id,
+                                const char *const *rids, size_t n);
+/* The layer (0 lowest; above the highest: the highest) peer sub wants of
+ * simulcast track id. 0, or -1 when sub does not subscribe to such a track. */
+int parley_router_set_layer(parley_router *r, parley_peer *sub, uint32_t id, int layer);
+/* The layer of simulcast track id being sent to sub; -1 when none (yet). */
+int parley_router_current_layer(const parley_router *r, const parley_peer *sub, uint32_t id);
+/* Drop a track (an SSRC or a simulcast id) and its subscriptions. */
 void parley_router_remove_track(parley_router *r, uint32_t ssrc);
-/* Send track ssrc to peer sub as out_ssrc (unique per subscriber peer); a
- * video subscription asks the publisher for a keyframe. 0, or -1 when the
+/* Send track ssrc (or simulcast id) to peer sub as out_ssrc (unique per
+ * subscriber peer); a video subscription asks the publisher for a keyframe. 0, or -1 when the
  * track is unknown, the pair exists, or memory is short. */
 int parley_router_subscribe(parley_router *r, parley_peer *sub, uint32_t ssrc, uint32_t out_ssrc);
 void parley_router_unsubscribe(parley_router *r, parley_peer *sub, uint32_t ssrc);
@@ -119,6 +149,8 @@ void parley_router_unsubscribe(parley_router *r, parley_peer *sub, uint32_t ssrc
  * (1..255); its levels count toward the active speaker of group. 0, or -1
  * when the track is unknown or video, or memory is short. */
 int parley_router_track_speaker(parley_router *r, uint32_t ssrc, uint8_t ext_id, const void *group);
+/* The publisher whose audio is group's active speaker now; NULL: none yet. */
+parley_peer *parley_router_speaker(const parley_router *r, const void *group);
 /* Where speaker changes go (fn NULL: nowhere). */
 void parley_router_on_speaker(parley_router *r, parley_router_speaker_fn fn, void *arg);
 /* Forget a peer: its tracks (with their subscriptions) and subscriptions. */

@@ -95,6 +95,9 @@ enum {
 
 #define PARLEY_SDP_EXT_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 #define PARLEY_SDP_EXT_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
+#define PARLEY_SDP_EXT_RID "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+#define PARLEY_SDP_EXT_RRID "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
+#define PARLEY_SDP_MAX_LAYERS 3 /* simulcast layers the SFU receives per track */
 
 /* One payload type: a=rtpmap, a=fmtp and a=rtcp-fb. */
 typedef struct parley_sdp_codec {
@@ -246,6 +249,15 @@ typedef struct parley_sdp_choice {
     int rtx_pt;                 /* -1 when none */
     uint8_t audio_level_id, mid_ext_id; /* 0 when not negotiated */
     uint32_t ssrc, rtx_ssrc;    /* the offerer's (first of SIM, FID's second); 0 unknown */
+    /* Simulcast (video, RID-based: a=rid send + a=simulcast:send + the
+     * rtp-stream-id extension offered): the layers' rids, lowest first (the
+     * order of a=simulcast, as sendEncodings lists them), at most
+     * PARLEY_SDP_MAX_LAYERS; the answer has a=rid recv and a=simulcast:recv
+     * for them. The SSRCs come with the media: the RID extension names them.
+     * 0 layers: no simulcast (then an offer with rids but no SSRC has none). */
+    size_t n_layers;
+    char layers[PARLEY_SDP_MAX_LAYERS][PARLEY_SDP_TOKEN_LEN];
+    uint8_t rid_ext_id, rrid_ext_id; /* 0 when not negotiated (rrid: with RTX only) */
     char msid_stream[PARLEY_SDP_TOKEN_LEN], msid_track[PARLEY_SDP_TOKEN_LEN];
     char reason[64];            /* why rejected: "no common codec", ... */
 } parley_sdp_choice;

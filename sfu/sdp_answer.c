@@ -5,7 +5,8 @@
  * one host candidate per advertised address, DTLS server (setup passive in
  * answers, actpass in offers), BUNDLE and rtcp-mux required on every m-line
  * we accept, Opus 48000/2 and VP8 (H.264 mode 1, constrained baseline, when
- * allowed), nack / nack pli / ccm fir for video, and the audio-level and mid
+ * allowed), nack / nack pli / ccm fir for video (and goog-remb in answers to
+ * publishers, who act on the SFU's REMB), and the audio-level and mid
  * header extensions when the browser offers them. On a publisher's connection
  * the SFU only receives, so answer directions are the offer's mirrored and
  * capped to receiving: sendonly/sendrecv -> recvonly, recvonly/inactive ->
@@ -195,6 +196,8 @@ static void write_codec(strbuf *b, const parley_sdp_codec *c)
         sb_add(b, "a=rtcp-fb:%u nack pli\r\n", c->pt);
     if (c->fb & PARLEY_SDP_FB_CCM_FIR)
         sb_add(b, "a=rtcp-fb:%u ccm fir\r\n", c->pt);
+    if (c->fb & PARLEY_SDP_FB_GOOG_REMB)
+        sb_add(b, "a=rtcp-fb:%u goog-remb\r\n", c->pt);
 }
 
 static void write_rtx(strbuf *b, int rtx_pt, unsigned pt)
@@ -285,6 +288,56 @@ static void offered_ssrcs(const parley_sdp_media *m, uint32_t *ssrc, uint32_t *r
             *rtx = m->groups[i].ssrcs[1];
 }
 
+/* Whether rid is offered with direction send. */
+static bool rid_sent(const parley_sdp_media *m, const char *rid, size_t n)
+{
+    for (size_t i = 0; i < m->n_rids; i++)
+        if (m->rids[i].send && strlen(m->rids[i].id) == n && strncmp(m->rids[i].id, rid, n) == 0)
+            return true;
+    return false;
+}
+
+/* RID-based simulcast of a video m-line: "send q;h;f" (RFC 8853; of each
+ * alternative list the first, a paused "~" one taken as well) whose rids
+ * are offered as send, with the RID extension. Fills the choice's layers. */
+static void simulcast_layers(const parley_sdp_media *m, parley_sdp_choice *ch)
+{
+    uint8_t rid_ext = parley_sdp_media_extmap_id(m, PARLEY_SDP_EXT_RID);
+    if (m->kind != PARLEY_SDP_VIDEO || !rid_ext || strncmp(m->simulcast, "send ", 5) != 0)
+        return;
+    const char *v = m->simulcast + 5;
+    while (*v == ' ')
+        v++;
+    size_t n = 0;
+    char rids[PARLEY_SDP_MAX_LAYERS][PARLEY_SDP_TOKEN_LEN];
+    while (*v && *v != ' ' && n < PARLEY_SDP_MAX_LAYERS) {
+        size_t stream = strcspn(v, "; ");
+        size_t alt = strcspn(v, ",; ");
+        const char *rid = v;
+        if (*rid == '~') {
+            rid++;
+            alt = alt ? alt - 1 : 0;
+        }
+        bool dup = false;
+        for (size_t k = 0; k < n; k++)
+            dup = dup || (strlen(rids[k]) == alt && strncmp(rids[k], rid, alt) == 0);
+        if (alt && alt < PARLEY_SDP_TOKEN_LEN && !dup && rid_sent(m, rid, alt)) {
+            memcpy(rids[n], rid, alt);
+            rids[n++][alt] = '\0';
+        }
+        v += stream;
+        if (*v == ';')
+            v++;
+    }
+    if (n < 2)
+        return; /* one layer is no simulcast */
+    ch->n_layers = n;
+    memcpy(ch->layers, rids, sizeof rids);
+    ch->rid_ext_id = rid_ext;
+    if (ch->rtx_pt >= 0)
+        ch->rrid_ext_id = parley_sdp_media_extmap_id(m, PARLEY_SDP_EXT_RRID);
+}
+
 /* Decide one m-line; reason set when rejected. */
 static void decide(const parley_sdp *offer, const parley_sdp_media *m, const parley_sdp_local *l,
                    parley_sdp_choice *ch)
@@ -326,9 +379,12 @@ static void decide(const parley_sdp *offer, const parley_sdp_media *m, const par
     } else {
         if (strcasecmp(c->name, "VP8") == 0)
             ch->codec.fmtp[0] = '\0';
-        ch->codec.fb = c->fb & VIDEO_FB;
+        /* goog-remb too: the SFU sends publishers REMB (router.h) */
+        ch->codec.fb = c->fb & (VIDEO_FB | PARLEY_SDP_FB_GOOG_REMB);
         if (l->video_rtx)
             ch->rtx_pt = parley_sdp_media_rtx_for(m, c->pt);
+        if (ch->receiving && !l->client)
+            simulcast_layers(m, ch);
     }
     ch->mid_ext_id = parley_sdp_media_extmap_id(m, PARLEY_SDP_EXT_MID);
     offered_ssrcs(m, &ch->ssrc, &ch->rtx_ssrc);
@@ -450,6 +506,17 @@ int parley_sdp_answer_build(const parley_sdp *offer, const parley_sdp_local *l,
             sb_add(&b, "a=extmap:%u %s\r\n", ch->audio_level_id, PARLEY_SDP_EXT_AUDIO_LEVEL);
         if (ch->mid_ext_id)
             sb_add(&b, "a=extmap:%u %s\r\n", ch->mid_ext_id, PARLEY_SDP_EXT_MID);
+        if (ch->n_layers) {
+            sb_add(&b, "a=extmap:%u %s\r\n", ch->rid_ext_id, PARLEY_SDP_EXT_RID);
+            if (ch->rrid_ext_id)
+                sb_add(&b, "a=extmap:%u %s\r\n", ch->rrid_ext_id, PARLEY_SDP_EXT_RRID);
+            for (size_t k = 0; k < ch->n_layers; k++)
+                sb_add(&b, "a=rid:%s recv\r\n", ch->layers[k]);
+            sb_add(&b, "a=simulcast:recv ");
+            for (size_t k = 0; k < ch->n_layers; k++)
+                sb_add(&b, "%s%s", k ? ";" : "", ch->layers[k]);
+            sb_add(&b, "\r\n");
+        }
         write_candidates(&b, l);
     }
     if (b.failed) {

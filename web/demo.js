@@ -51,6 +51,7 @@ function tile(p) {
     t = document.createElement("div");
     t.className = "tile";
     t.dataset.id = p.id;
+    t.classList.toggle("speaking", meeting?.activeSpeakerId === p.id);
     t.innerHTML = `<div class="avatar"></div><span class="label"></span>`;
     $("grid").append(t);
   }
@@ -144,7 +145,7 @@ function renderPeople() {
     const li = document.createElement("li");
     li.textContent = p.displayName || p.id;
     if (p.local) li.append(Object.assign(document.createElement("span"), { className: "me", textContent: "(you)" }));
-    const media = [p.micOn ? "mic" : "", p.webcamOn ? "cam" : "", p.streams.has("share") ? "screen" : ""].filter(Boolean).join(" · ");
+    const media = [p.micOn ? "mic" : "", p.webcamOn ? "cam" : "", p.screenShareOn ? "screen" : ""].filter(Boolean).join(" · ");
     li.append(Object.assign(document.createElement("span"), { className: "media", textContent: media || "no media" }));
     list.append(li);
   }
@@ -218,6 +219,12 @@ function start(room, token, name, participantId) {
     renderPeople();
   });
   meeting.on("publish-changed", renderPeople);
+  meeting.on("stream-enabled", renderPeople);
+  meeting.on("stream-disabled", renderPeople);
+  // The active speaker's tile is highlighted.
+  meeting.on("speaker-changed", (id) => {
+    for (const t of document.querySelectorAll(".tile[data-id]")) t.classList.toggle("speaking", t.dataset.id === id);
+  });
   meeting.on("entry-requested", (req) => {
     $("lobby").hidden = false;
     const li = document.createElement("li");

@@ -16,12 +16,14 @@
  *              RSS from /proc before and after
  * Server cost is reported per forwarded packet (packets received by the
  * subscribers ÷ server CPU seconds) and, from it, per subscriber: one
- * subscriber at full rate receives what one publisher sends (~113 packets/s),
- * so subscribers per core = forwarded packets per core ÷ that, and CPU per
- * subscriber-second is its inverse. Loss thus never makes a subscriber look
- * cheaper than it is.
+ * subscriber at full rate receives what one publisher sends by its schedule
+ * (113.5 packets/s), so subscribers per core = forwarded packets per core ÷
+ * that, and CPU per subscriber-second is its inverse. Loss thus never makes a
+ * subscriber look cheaper than it is.
  * Then the figures, one JSON line, and exit 0 only if nothing failed.
- * Loopback targets only; every media candidate must be a loopback address. */
+ * Signaling targets are loopback only; media goes only to candidates on this
+ * machine (loopback first, else an address of its own interfaces, the one the
+ * endpoints bind to with --media-address). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -329,9 +331,9 @@ static void report(void)
     double cores = have_cpu ? cpu / win : 0;
     bool cpu_ok = have_cpu && cpu > 0;
     double pps_core = cpu_ok ? (double)sb_cnt.rtp_rx / cpu : 0;
-    /* what one subscriber receives per second when nothing is lost: the
-     * publishers' own sending rate per publisher */
-    double per_sub = win > 0 ? (double)sb_cnt.rtp_tx / win / run.n_pub : 0;
+    /* what one subscriber receives per second when nothing is lost: what a
+     * publisher sends by its schedule */
+    double per_sub = sb_nominal_pps();
     double subs_core = cpu_ok && per_sub > 0 ? pps_core / per_sub : 0;
     /* server CPU ms per subscriber-second at that rate (so loss does not
      * make a subscriber look cheaper) */
@@ -345,7 +347,8 @@ static void report(void)
     printf("  subscribers connected    %d of %d (setup p50 %.1f ms, p99 %.1f ms)\n", subs, run.n_sub,
            lg_samples_pct(&run.setup_ms, 50), lg_samples_pct(&run.setup_ms, 99));
     printf("  SRTP                     %d connections AEAD_AES_128_GCM, %d AES128_CM_SHA1_80\n", gcm, cm);
-    printf("  sent by publishers       %.0f packets/s\n", win > 0 ? (double)sb_cnt.rtp_tx / win : 0);
+    printf("  sent by publishers       %.1f packets/s per publisher (%.1f by the schedule)\n",
+           win > 0 ? (double)sb_cnt.rtp_tx / win / run.n_pub : 0, sb_nominal_pps());
     printf("  forwarded (received)     %.0f packets/s, %.1f Mbit/s, %llu packets in %d streams\n", pps, mbps,
            (unsigned long long)sb_cnt.rtp_rx, streams);
     if (cpu_ok) {

@@ -633,6 +633,13 @@ static void rtp_header(uint8_t pt, bool marker, uint16_t seq, uint32_t ts, uint3
 #define GOP_BYTES (SB_VIDEO_BPS / 8 * (int)SB_KEYFRAME_S)
 #define INTER_BYTES ((GOP_BYTES - KEY_BYTES) / (FRAMES_PER_KEY - 1))
 
+double sb_nominal_pps(void)
+{
+    int key = (KEY_BYTES + SB_MTU_PAYLOAD - 1) / SB_MTU_PAYLOAD;
+    int inter = (INTER_BYTES + SB_MTU_PAYLOAD - 1) / SB_MTU_PAYLOAD;
+    return 50.0 + (key + (FRAMES_PER_KEY - 1) * inter) / SB_KEYFRAME_S;
+}
+
 static void send_frame(sb_ep *e)
 {
     static const uint8_t key_hdr[10] = {0x50, 0x2e, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01};

@@ -3,7 +3,7 @@
 #
 #   bench/sfu/run.sh [--publishers P] [--subscribers S] [--seconds T] [--warmup W]
 #                    [--rate R] [--only parley|janus] [--builddir DIR]
-#                    [--janus-event-loops L] [--janus-address A] [--out DIR]
+#                    [--janus-event-loops L] [--janus-address A] [--out DIR] [--no-build]
 #
 # Defaults: P=1, S=200, T=20 s measured after the subscribers' ramp and a 3 s
 # warm-up. Each publisher sends 600 kbit/s VP8 + 32 kbit/s Opus; subscriber i
@@ -25,17 +25,18 @@
 # the machine.
 #
 # Uses an existing build in BUILDDIR (default build-sfubench) or builds one
-# (PARLEYD=path and PARLEY_CLI=path use those binaries instead of building them);
+# (PARLEYD=path and PARLEY_CLI=path use those binaries instead of building them;
+# --no-build takes BUILDDIR's binaries as they are);
 # raises the open-file limit; stops what it started when it exits. Prints
 # each run's figures, then the table with Parley/Janus ratios
 # (bench/sfu/compare.py). The generator shares the machine's cores with the
-# server it measures. Loopback only, bounded in count and time.
+# server it measures. Nothing leaves the machine; bounded in count and time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 here=$root/bench/sfu
 
-builddir=build-sfubench only="" out="" pubs=1 subs=200 secs=20 warm=3 rate=200 jloops=2 jaddr=
+builddir=build-sfubench only="" out="" build=1 pubs=1 subs=200 secs=20 warm=3 rate=200 jloops=2 jaddr=
 while [ $# -gt 0 ]; do
   case "$1" in
     --publishers) pubs=$2; shift 2 ;;
@@ -48,6 +49,7 @@ while [ $# -gt 0 ]; do
     --janus-event-loops) jloops=$2; shift 2 ;;
     --janus-address) jaddr=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -62,11 +64,17 @@ fi
 
 # ---- build ----
 export PATH=/usr/bin:/bin:$PATH
-[ -f "$builddir/build.ninja" ] || meson setup "$builddir" >/dev/null
 targets=(bench/sfuload)
 want parley && [ -z "${PARLEYD:-}" ] && targets+=(server/parleyd)
 want parley && [ -z "${PARLEY_CLI:-}" ] && targets+=(cli/parley)
-ninja -C "$builddir" "${targets[@]}" >/dev/null || ninja -C "$builddir" "${targets[@]}"
+if [ "$build" = 1 ]; then
+  [ -f "$builddir/build.ninja" ] || meson setup "$builddir" >/dev/null
+  ninja -C "$builddir" "${targets[@]}" >/dev/null || ninja -C "$builddir" "${targets[@]}"
+else
+  for t in "${targets[@]}"; do
+    [ -x "$builddir/$t" ] || { echo "run.sh: --no-build, but $builddir/$t is not built" >&2; exit 1; }
+  done
+fi
 sfuload=$builddir/bench/sfuload
 parleyd=${PARLEYD:-$builddir/server/parleyd}
 parley=${PARLEY_CLI:-$builddir/cli/parley}

@@ -141,6 +141,9 @@ void sb_media_go(sb_ep *e, double now);
 void sb_media_tick(sb_ep *e, double now);
 /* A publisher: send what is due by now. */
 void sb_media_send(sb_ep *e, double now);
+/* Packets per second one publisher sends (and one subscriber receives) by
+ * the schedule: 50 Opus packets, and the VP8 frames' packets (~113.5). */
+double sb_nominal_pps(void);
 
 /* Counters over the measurement window (reset by sb_measure_start). */
 typedef struct sb_counts {

@@ -169,12 +169,16 @@ typedef enum parley_event_type {
     PARLEY_EVENT_ERROR,               /* from the server or raised by libparley */
     PARLEY_EVENT_MEETING_LEFT,        /* last event of a join; code/name/message: the leave reason */
     PARLEY_EVENT_STREAM_ENABLED,      /* participantId, kind, source: a participant published a track */
-    PARLEY_EVENT_STREAM_DISABLED,     /* participantId, kind: it stopped */
+    PARLEY_EVENT_STREAM_DISABLED,     /* participantId, kind, source: it stopped */
     PARLEY_EVENT_ACTIVE_SPEAKER,      /* participantId: the loudest speaker changed */
     /* raised by libparley */
     PARLEY_EVENT_MEDIA_STATE_CHANGED, /* a media connection's state (parley_event_state: CONNECTING,
                                        * CONNECTED, FAILED, DISCONNECTED); participantId: the
-                                       * publisher subscribed to, absent for our publication */
+                                       * publisher subscribed to, absent for our publication;
+                                       * a subscription's end (DISCONNECTED, FAILED) carries
+                                       * `tracks`, its final counters (parley_track_stats) */
+    PARLEY_EVENT_KEYFRAME_REQUESTED,  /* the server asks a published custom video track for a
+                                       * keyframe (RTCP PLI or FIR): kind, source, feedback */
     PARLEY_EVENT_OTHER,               /* a server message this version does not know */
     PARLEY_EVENT_COUNT_
 } parley_event_type;
@@ -300,7 +304,15 @@ typedef struct parley_track_config {
     unsigned clock_rate;  /* 0: the codec's (48000 or 90000); any other value is invalid */
     unsigned channels;    /* audio: 0, 1 or 2 */
     unsigned width, height, fps; /* video: 0 (unknown) or 1..16384, fps 0..240 */
+    bool screen;          /* video: a screen share (source "screen"), not a camera */
 } parley_track_config;
+
+/* Sources. A publication says what its tracks are (publish-offer `sources`,
+ * docs/protocol.md §2.6): audio is the "microphone", video the "camera", or
+ * the "screen" when its track was created with screen set. Each needs its
+ * grant in the token's `publish` claim (107 for camera and screen, 108 for
+ * the microphone, as error events). The others' stream-enabled events carry
+ * the source of each track they publish. */
 
 /* Create a custom track for the meeting. A config the SDK cannot honour (a
  * codec that does not match the kind, a bad rate, size or channel count)
@@ -316,6 +328,25 @@ PARLEY_API int parley_track_new(parley_meeting *meeting, const parley_track_conf
  * start feeding a video track with a keyframe once it is. PARLEY_EINVAL for
  * an empty frame or one above 1 MiB. */
 PARLEY_API int parley_track_write(parley_track *track, const void *data, size_t len, uint32_t timestamp);
+
+/* The same for an audio track, with the packet's audio level (RFC 6464,
+ * urn:ietf:params:rtp-hdrext:ssrc-audio-level, negotiated with every audio
+ * publication): level in -dBov, 0 (the loudest) to 127 (silence), and
+ * whether the packet holds voice. The server elects the active speaker from
+ * these levels (active-speaker events); packets written without a level
+ * (parley_track_write) carry none and take no part in it, and the default
+ * source's silence says 127, no voice. PARLEY_EINVAL for a video track or a
+ * level above 127. */
+PARLEY_API int parley_track_write_level(parley_track *track, const void *data, size_t len, uint32_t timestamp,
+                                        uint8_t level, bool voice);
+
+/* Keyframe requests. When the server asks for a keyframe of a published
+ * custom video track (a subscriber joined, or lost a frame for good),
+ * libparley emits PARLEY_EVENT_KEYFRAME_REQUESTED ("keyframe-requested",
+ * fields kind "video", source, feedback "PLI" or "FIR"): a live encoder
+ * should make its next frame a keyframe. The server paces its requests; a
+ * subscriber receives nothing from a track until its next keyframe. (The
+ * default source answers by itself with a black keyframe.) */
 
 /* Free the track (see above for a published one). */
 PARLEY_API void parley_track_free(parley_track *track);
@@ -368,14 +399,20 @@ typedef struct parley_track_stats {
     uint64_t lost;    /* sequence numbers never received (given up after NACKs) */
     uint64_t frames;  /* frames reassembled whole and handed on */
     uint64_t bytes;   /* payload bytes of those frames */
+    bool ended;       /* its subscription has ended: these are its final counters */
 } parley_track_stats;
 
 /* Fill up to max entries for the tracks received from participant_id (NULL:
- * every subscription, in subscription order) and write each entry's
- * publisher id into ids[i] (a copy the caller frees; ids may be NULL).
- * Returns the number of entries filled. A subscription's tracks are listed
- * from its subscribe-offer on; its counters end with it (a new subscription
- * to the same publisher starts from zero). */
+ * every publisher) and write each entry's publisher id into ids[i] (a copy
+ * the caller frees; ids may be NULL). Returns the number of entries filled.
+ * A subscription's tracks are listed from its subscribe-offer on, one entry
+ * per track per subscription: first those of the subscriptions that have
+ * ended (flagged `ended`, with their final counters, in the order they
+ * ended), then those of the live ones, in subscription order. A new
+ * subscription to the same publisher has entries of its own, from zero, so
+ * the sum of a publisher's entries is everything received from it. Ended
+ * entries stay until the meeting joins again or is freed: after leaving
+ * (every subscription then ends), they are the whole join's counts. */
 PARLEY_API int parley_meeting_track_stats(parley_meeting *meeting, const char *participant_id,
                                           parley_track_stats *out, char **ids, int max);
 

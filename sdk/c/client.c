@@ -100,7 +100,7 @@ static void run_command(parley_client *client, cmd *c)
         session_local_error(m, c->code, c->type[0] ? c->type : NULL, c->arg);
         break;
     case CMD_TRACK_FRAME:
-        track_on_frame(c->track, c->data, c->len, c->ts);
+        track_on_frame(c->track, c);
         c->data = NULL;
         break;
     case CMD_TRACK_FREE:

@@ -44,6 +44,7 @@ static const char *const event_names[PARLEY_EVENT_COUNT_] = {
     [PARLEY_EVENT_STREAM_DISABLED] = "stream-disabled",
     [PARLEY_EVENT_ACTIVE_SPEAKER] = "active-speaker",
     [PARLEY_EVENT_MEDIA_STATE_CHANGED] = "media-state-changed",
+    [PARLEY_EVENT_KEYFRAME_REQUESTED] = "keyframe-requested",
     [PARLEY_EVENT_OTHER] = "other",
 };
 
@@ -63,11 +64,11 @@ parley_event_type event_type_from_server(const char *type)
 {
     if (!strcmp(type, "joined"))
         return PARLEY_EVENT_MEETING_JOINED;
-    /* meeting-state-changed, meeting-joined and media-state-changed are
-     * ours, never the server's */
+    /* meeting-state-changed, meeting-joined, media-state-changed and
+     * keyframe-requested are ours, never the server's */
     for (int t = PARLEY_EVENT_RESPONSE; t < PARLEY_EVENT_OTHER; t++)
         if (t != PARLEY_EVENT_MEETING_JOINED && t != PARLEY_EVENT_MEDIA_STATE_CHANGED &&
-            !strcmp(type, event_names[t]))
+            t != PARLEY_EVENT_KEYFRAME_REQUESTED && !strcmp(type, event_names[t]))
             return (parley_event_type)t;
     return PARLEY_EVENT_OTHER;
 }

@@ -66,6 +66,9 @@ typedef struct cmd {
     uint8_t *data; /* a frame, owned */
     size_t len;
     uint32_t ts;
+    bool has_level; /* an audio frame's level (RFC 6464): level in -dBov, voice */
+    bool voice;
+    uint8_t level;
 } cmd;
 
 struct parley_client {
@@ -175,6 +178,8 @@ struct parley_meeting {
     void *frame_ud;
     struct media_pub *pub;    /* loop thread */
     struct media_sub *subs;   /* list changes under client->mu, on the loop thread */
+    struct media_ended *ended, *ended_tail; /* under client->mu: final counters of ended
+                                             * subscriptions, until the next join or free */
 };
 
 /* meeting.c: post c when the meeting is joined (or, allow_connecting,
@@ -210,7 +215,7 @@ struct parley_track {
 };
 
 /* Loop thread: the commands. */
-void track_on_frame(parley_track *t, uint8_t *data, size_t len, uint32_t ts); /* takes data */
+void track_on_frame(parley_track *t, cmd *c); /* takes c->data */
 void track_on_free(parley_track *t);
 /* parley_meeting_free: detach the meeting's tracks (under mu). */
 void tracks_detach_locked(parley_client *client, parley_meeting *m);
@@ -223,15 +228,19 @@ void media_publish(parley_meeting *m, parley_track *audio, parley_track *video);
 void media_unpublish(parley_meeting *m, bool tell_server);
 void media_subscribe(parley_meeting *m, const char *participant_id);
 void media_unsubscribe(parley_meeting *m, const char *participant_id, bool tell_server);
-/* A frame of a published track; takes data. */
-void media_send_frame(parley_meeting *m, parley_track *t, uint8_t *data, size_t len, uint32_t ts);
+/* A frame of a published track (level: RFC 6464 -dBov, or -1 for none); takes data. */
+void media_send_frame(parley_meeting *m, parley_track *t, uint8_t *data, size_t len, uint32_t ts, int level,
+                      bool voice);
 /* A published track is freed: carry on with the default source. */
 void media_track_gone(parley_meeting *m, parley_track *t);
 /* Server messages: before the event is emitted. */
 void media_on_message(parley_meeting *m, const char *type, json_t *msg, const char *request,
                       const char *id);
-/* The meeting ends: emit (or not) DISCONNECTED and free everything media. */
+/* The meeting ends: emit (or not) DISCONNECTED and free everything media
+ * (the final counters of the subscriptions stay, see media_forget_ended). */
 void media_teardown(parley_meeting *m, bool emit);
+/* A new join, or the meeting is freed: drop the ended subscriptions' counters. */
+void media_forget_ended(parley_meeting *m);
 
 /* ---- rtc.c ---- */
 

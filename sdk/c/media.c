@@ -1,19 +1,22 @@
 /* media.c - a meeting's publication: its offer and the server's answer, the
  * frames of its tracks cut into RTP (sfu/packetize), the send history that
- * answers the server's NACKs, PLI counting, sender reports, and the default
- * sources that replace a published track the application freed. Also the
- * signaling glue of the media side (media_on_message) and the teardown.
- * Subscriptions are in media_rx.c.
+ * answers the server's NACKs, keyframe requests, sender reports, and the
+ * default sources that replace a published track the application freed.
+ * Also the signaling glue of the media side (media_on_message) and the
+ * teardown. Subscriptions are in media_rx.c.
  *
  * One publication per meeting, on one connection (rtc.c): up to one audio
- * track (mid "audio", Opus, pt 111) and one video track (mid "video", VP8,
- * pt 96). Everything runs on the loop thread.
+ * track (mid "audio", Opus, pt 111, source "microphone", the audio level
+ * header extension offered as id 1) and one video track (mid "video", VP8,
+ * pt 96, source "camera" or "screen"); the offer's `sources` names them.
+ * Everything runs on the loop thread.
  *
  * Events: media-state-changed CONNECTING when the offer is sent, CONNECTED
  * when DTLS completes, FAILED when the server refuses the offer (its error
  * comes first) or ICE/DTLS fail (after error 3011 for a publication with
  * video, else 3012, the cause in the hint), DISCONNECTED on unpublish or when
- * the meeting ends. */
+ * the meeting ends; keyframe-requested when the server sends a PLI or FIR for
+ * a custom video track. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +32,15 @@
 #include "rtp.h"
 #include "sdp.h"
 
-enum { SR_INTERVAL_MS = 1000, AUDIO_FRAME_MS = 20, BLACK_FRAME_MS = 1000, HISTORY_AGE_MS = 3000 };
+enum {
+    SR_INTERVAL_MS = 1000,
+    AUDIO_FRAME_MS = 20,
+    BLACK_FRAME_MS = 1000,
+    HISTORY_AGE_MS = 3000,
+    AUDIO_LEVEL_EXT_ID = 1, /* offered for urn:ietf:params:rtp-hdrext:ssrc-audio-level */
+    NO_LEVEL = -1,
+    SILENCE_LEVEL = 127,
+};
 
 /* The Opus DTX silence frame (RFC 6716 TOC 0xF8: CELT FB 20 ms, one frame). */
 static const uint8_t opus_silence[] = {0xF8, 0xFF, 0xFE};
@@ -56,6 +67,8 @@ typedef struct out_track {
     uint64_t next_default_ms;
     uint32_t packets, octets;
     uint64_t plis;
+    uint8_t level_id; /* audio: the answered audio level extension id; 0: not negotiated */
+    const char *source;
     parley_nack_buffer history;
 } out_track;
 
@@ -81,16 +94,26 @@ uint32_t media_random32(void)
     return v;
 }
 
-void media_emit_state(parley_meeting *m, parley_meeting_state s, const char *participant_id, const char *hint)
+void media_emit_state_tracks(parley_meeting *m, parley_meeting_state s, const char *participant_id,
+                             const char *hint, json_t *tracks)
 {
     json_t *ev = json_pack("{s:s, s:s}", "event", "media-state-changed", "state", parley_meeting_state_name(s));
-    if (!ev)
+    if (!ev) {
+        json_decref(tracks);
         return;
+    }
     if (participant_id)
         json_object_set_new(ev, "participantId", json_string(participant_id));
     if (hint)
         json_object_set_new(ev, "hint", json_string(hint));
+    if (tracks)
+        json_object_set_new(ev, "tracks", tracks);
     event_emit(m, PARLEY_EVENT_MEDIA_STATE_CHANGED, ev);
+}
+
+void media_emit_state(parley_meeting *m, parley_meeting_state s, const char *participant_id, const char *hint)
+{
+    media_emit_state_tracks(m, s, participant_id, hint, NULL);
 }
 
 /* The server's candidate: the first usable one of the first m-line with one. */
@@ -162,32 +185,46 @@ static void pub_fail(parley_meeting *m, const char *why)
     pub_end(m, PARLEY_STATE_FAILED, why);
 }
 
+/* One RTP packet; level (0..127, or NO_LEVEL) goes in the audio level
+ * extension when it was negotiated (RFC 8285 one-byte form, RFC 6464). */
 static void pub_send_packet(struct media_pub *p, out_track *o, const uint8_t *payload, size_t plen, bool marker,
-                            uint32_t ts, uint64_t now)
+                            uint32_t ts, uint64_t now, int level, bool voice)
 {
     uint8_t pkt[PARLEY_RTP_MAX_PACKET + 64];
-    if (12 + plen > PARLEY_RTP_MAX_PACKET)
+    size_t hl = 12;
+    bool ext = level >= 0 && o->level_id;
+    if (ext)
+        hl += 8; /* 0xBEDE, one word: the element and its padding */
+    if (hl + plen > PARLEY_RTP_MAX_PACKET)
         return;
-    pkt[0] = 0x80;
+    pkt[0] = ext ? 0x90 : 0x80;
     pkt[1] = (uint8_t)(o->pt | (marker ? 0x80 : 0));
     parley_wr16(pkt + 2, o->seq);
     parley_wr32(pkt + 4, ts);
     parley_wr32(pkt + 8, o->ssrc);
-    memcpy(pkt + 12, payload, plen);
-    parley_nack_buffer_put(&o->history, o->seq, pkt, 12 + plen, (int64_t)now);
+    if (ext) {
+        parley_wr16(pkt + 12, 0xBEDE);
+        parley_wr16(pkt + 14, 1);
+        pkt[16] = (uint8_t)(o->level_id << 4); /* length 1 (encoded 0) */
+        pkt[17] = (uint8_t)((voice ? 0x80 : 0) | (level & 0x7f));
+        pkt[18] = pkt[19] = 0;
+    }
+    memcpy(pkt + hl, payload, plen);
+    parley_nack_buffer_put(&o->history, o->seq, pkt, hl + plen, (int64_t)now);
     o->seq++;
     o->packets++;
     o->octets += (uint32_t)plen;
-    rtc_send_rtp(p->rtc, pkt, 12 + plen, sizeof pkt);
+    rtc_send_rtp(p->rtc, pkt, hl + plen, sizeof pkt);
 }
 
-static void pub_send_frame(struct media_pub *p, out_track *o, const uint8_t *data, size_t len, uint32_t ts)
+static void pub_send_frame(struct media_pub *p, out_track *o, const uint8_t *data, size_t len, uint32_t ts,
+                           int level, bool voice)
 {
     uint64_t now = uv_now(&p->m->client->loop);
     if (o->kind == PARLEY_MEDIA_AUDIO) {
         if (len > PARLEY_PACKETIZE_MTU)
             return; /* not one Opus packet */
-        pub_send_packet(p, o, data, len, true, ts, now);
+        pub_send_packet(p, o, data, len, true, ts, now, level, voice);
     } else {
         parley_vp8_packetizer pz;
         if (!parley_vp8_packetizer_init(&pz, data, len, o->picture_id, PARLEY_PACKETIZE_MTU))
@@ -196,7 +233,7 @@ static void pub_send_frame(struct media_pub *p, out_track *o, const uint8_t *dat
         bool marker = false;
         size_t n;
         while ((n = parley_vp8_packetizer_next(&pz, payload, sizeof payload, &marker)) > 0)
-            pub_send_packet(p, o, payload, n, marker, ts, now);
+            pub_send_packet(p, o, payload, n, marker, ts, now, NO_LEVEL, false);
         o->picture_id = (uint16_t)((o->picture_id + 1) & 0x7fff);
     }
     o->sent_any = true;
@@ -204,12 +241,13 @@ static void pub_send_frame(struct media_pub *p, out_track *o, const uint8_t *dat
     o->last_ms = now;
 }
 
-void media_send_frame(parley_meeting *m, parley_track *t, uint8_t *data, size_t len, uint32_t ts)
+void media_send_frame(parley_meeting *m, parley_track *t, uint8_t *data, size_t len, uint32_t ts, int level,
+                      bool voice)
 {
     struct media_pub *p = m->pub;
     out_track *o = p ? &p->t[t->cfg.kind == PARLEY_MEDIA_VIDEO] : NULL;
     if (o && o->used && o->track == t && rtc_get_state(p->rtc) == RTC_CONNECTED)
-        pub_send_frame(p, o, data, len, ts);
+        pub_send_frame(p, o, data, len, ts, level, voice);
     free(data);
 }
 
@@ -224,9 +262,9 @@ static void pub_default(struct media_pub *p, out_track *o, uint64_t now)
     uint32_t elapsed = o->sent_any && now - o->last_ms > 3 * step_ms ? (uint32_t)(now - o->last_ms) : step_ms;
     uint32_t ts = o->last_ts + (uint32_t)((uint64_t)elapsed * o->clock / 1000);
     if (audio)
-        pub_send_frame(p, o, opus_silence, sizeof opus_silence, ts);
+        pub_send_frame(p, o, opus_silence, sizeof opus_silence, ts, SILENCE_LEVEL, false);
     else
-        pub_send_frame(p, o, vp8_black, sizeof vp8_black, ts);
+        pub_send_frame(p, o, vp8_black, sizeof vp8_black, ts, NO_LEVEL, false);
     o->next_default_ms = (o->next_default_ms && now - o->next_default_ms < step_ms ? o->next_default_ms : now) + step_ms;
 }
 
@@ -320,9 +358,16 @@ static void pub_rtcp(void *arg, uint8_t *pkt, size_t len)
                 parley_rtcp_fir_item(&q, 0, &ssrc, &seq);
             }
             if ((o = pub_track_by_ssrc(p, ssrc)) && o->kind == PARLEY_MEDIA_VIDEO) {
-                o->plis++; /* a custom track's encoder is the application's */
-                if (!o->track)
+                o->plis++;
+                if (!o->track) {
                     o->next_default_ms = 0; /* the default source: a keyframe now */
+                } else { /* a custom track's encoder is the application's */
+                    json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "event", "keyframe-requested", "kind", "video",
+                                           "source", o->source, "feedback",
+                                           q.kind == PARLEY_RTCP_KIND_FIR ? "FIR" : "PLI");
+                    if (ev) /* the callback's actions are queued: p outlives it */
+                        event_emit(p->m, PARLEY_EVENT_KEYFRAME_REQUESTED, ev);
+                }
             }
         }
     }
@@ -358,6 +403,7 @@ static bool out_init(out_track *o, parley_track *t, parley_media_kind kind)
     o->seq = (uint16_t)media_random32();
     o->picture_id = (uint16_t)(media_random32() & 0x7fff);
     o->last_ts = media_random32();
+    o->source = kind == PARLEY_MEDIA_AUDIO ? "microphone" : t->cfg.screen ? "screen" : "camera";
     return parley_nack_buffer_init(&o->history, kind == PARLEY_MEDIA_VIDEO ? 512 : 128, HISTORY_AGE_MS) == 0;
 }
 
@@ -400,7 +446,8 @@ void media_publish(parley_meeting *m, parley_track *audio, parley_track *video)
         bool v = k == PARLEY_MEDIA_VIDEO;
         st[n++] = (parley_sdp_track){.kind = v ? PARLEY_SDP_VIDEO : PARLEY_SDP_AUDIO, .mid = v ? "video" : "audio",
                                      .stream_id = self, .track_id = v ? "video" : "audio", .cname = p->cname,
-                                     .pt = o->pt, .codec = v ? "VP8" : "opus", .ssrc = o->ssrc};
+                                     .pt = o->pt, .codec = v ? "VP8" : "opus", .ssrc = o->ssrc,
+                                     .audio_level_id = v ? 0 : AUDIO_LEVEL_EXT_ID};
     }
     parley_sdp_local local = {.ice_ufrag = rtc_ufrag(p->rtc), .ice_pwd = rtc_pwd(p->rtc),
                               .fingerprint = rtc_fingerprint(p->rtc), .client = true,
@@ -410,7 +457,11 @@ void media_publish(parley_meeting *m, parley_track *audio, parley_track *video)
         pub_fail(m, err);
         return;
     }
-    json_t *f = json_pack("{s:s}", "sdp", offer);
+    json_t *sources = json_object();
+    for (int k = 0; k < 2 && sources; k++)
+        if (p->t[k].used)
+            json_object_set_new(sources, k == PARLEY_MEDIA_VIDEO ? "video" : "audio", json_string(p->t[k].source));
+    json_t *f = sources ? json_pack("{s:s, s:o}", "sdp", offer, "sources", sources) : NULL;
     free(offer);
     if (!f || !session_request(m, req, f, p->req_id)) {
         pub_fail(m, "the offer could not be sent");
@@ -431,6 +482,11 @@ static void pub_answered(parley_meeting *m, json_t *msg)
         return;
     }
     p->answered = true;
+    for (size_t i = 0; i < ans->n_media; i++)
+        if (ans->media[i].kind == PARLEY_SDP_AUDIO && !strcmp(ans->media[i].mid, "audio"))
+            p->t[PARLEY_MEDIA_AUDIO].level_id = parley_sdp_media_extmap_id(&ans->media[i], PARLEY_SDP_EXT_AUDIO_LEVEL);
+    if (p->t[PARLEY_MEDIA_AUDIO].level_id > 14)
+        p->t[PARLEY_MEDIA_AUDIO].level_id = 0; /* beyond the one-byte form we write */
     const parley_sdp_transport *tr = media_transport(ans);
     char fp[PARLEY_SDP_TEXT_LEN + 20];
     snprintf(fp, sizeof fp, "%s %s", tr->fingerprint_alg, tr->fingerprint);

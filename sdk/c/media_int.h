@@ -12,6 +12,9 @@
 uint32_t media_random32(void);
 /* Emit media-state-changed: state, participantId (NULL: the publication), hint. */
 void media_emit_state(parley_meeting *m, parley_meeting_state s, const char *participant_id, const char *hint);
+/* The same with `tracks` (taken; NULL: none), a subscription's final counters. */
+void media_emit_state_tracks(parley_meeting *m, parley_meeting_state s, const char *participant_id,
+                             const char *hint, json_t *tracks);
 /* The server's UDP candidate in its SDP; false when there is none. */
 bool media_candidate(const parley_sdp *sdp, const char **addr, uint16_t *port);
 /* The transport of the first m-line with ICE credentials (else the session's). */

@@ -8,13 +8,18 @@
  * One connection (rtc.c) per subscription, keyed by the publisher's id. The
  * list changes and the statistics are written under client->mu, because
  * parley_meeting_track_stats reads them from any thread; everything else is
- * the loop thread's.
+ * the loop thread's. When a subscription ends, its tracks' final counters
+ * move, in the same critical section, to the meeting's list of ended
+ * subscriptions (media_ended), so a reader never misses or counts twice the
+ * frames of the end; that list lives until the next join or the free.
  *
  * Events: media-state-changed with participantId: CONNECTING at `subscribe`,
  * CONNECTED when DTLS completes, FAILED when the server refuses (its error
  * comes first) or ICE/DTLS fail (after error 303 with the cause in the
  * hint), DISCONNECTED on unsubscribe, when the publisher stops or leaves, and
- * when the meeting ends. */
+ * when the meeting ends. The end (FAILED, DISCONNECTED) of a subscription
+ * that had tracks carries `tracks`: [{kind, packets, lost, frames, bytes}],
+ * its final counters. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +66,14 @@ struct media_sub {
     uint64_t next_rr_ms;
 };
 
+/* The final counters of an ended subscription (under client->mu). */
+struct media_ended {
+    struct media_ended *next;
+    char *pid;
+    size_t n;
+    parley_track_stats st[];
+};
+
 static struct media_sub *find(parley_meeting *m, const char *pid)
 {
     for (struct media_sub *s = m->subs; s; s = s->next)
@@ -79,22 +92,71 @@ static void sub_free(struct media_sub *s)
     free(s);
 }
 
-/* Unlink and free s; emit `state` (with hint) unless IDLE. */
+static const char *kind_name(parley_media_kind k)
+{
+    return k == PARLEY_MEDIA_VIDEO ? "video" : "audio";
+}
+
+/* Unlink and free s, its final counters kept in m->ended; emit `state` (with
+ * hint and the counters) unless IDLE. */
 static void sub_end(parley_meeting *m, struct media_sub *s, parley_meeting_state state, const char *hint)
 {
+    struct media_ended *e = s->n ? malloc(sizeof *e + s->n * sizeof e->st[0]) : NULL;
+    if (e && !(e->pid = strdup(s->pid))) {
+        free(e);
+        e = NULL; /* out of memory: the counters go with the subscription */
+    }
+    json_t *tracks = s->n && state != PARLEY_STATE_IDLE ? json_array() : NULL;
     uv_mutex_lock(&m->client->mu);
     for (struct media_sub **pp = &m->subs; *pp; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
             break;
         }
+    for (size_t i = 0; i < s->n; i++) {
+        parley_track_stats *st = &s->rx[i].stats;
+        st->lost = s->rx[i].nack.lost;
+        st->ended = true;
+        if (tracks)
+            json_array_append_new(tracks, json_pack("{s:s, s:I, s:I, s:I, s:I}", "kind", kind_name(st->kind),
+                                                    "packets", (json_int_t)st->packets, "lost",
+                                                    (json_int_t)st->lost, "frames", (json_int_t)st->frames,
+                                                    "bytes", (json_int_t)st->bytes));
+        if (e)
+            e->st[i] = *st;
+    }
+    if (e) {
+        e->next = NULL;
+        e->n = s->n;
+        if (m->ended_tail)
+            m->ended_tail->next = e;
+        else
+            m->ended = e;
+        m->ended_tail = e;
+    }
     uv_mutex_unlock(&m->client->mu);
     char *pid = s->pid;
     s->pid = NULL;
     sub_free(s);
     if (state != PARLEY_STATE_IDLE)
-        media_emit_state(m, state, pid, hint);
+        media_emit_state_tracks(m, state, pid, hint, tracks);
+    else
+        json_decref(tracks);
     free(pid);
+}
+
+void media_forget_ended(parley_meeting *m)
+{
+    uv_mutex_lock(&m->client->mu);
+    struct media_ended *e = m->ended;
+    m->ended = m->ended_tail = NULL;
+    uv_mutex_unlock(&m->client->mu);
+    while (e) {
+        struct media_ended *next = e->next;
+        free(e->pid);
+        free(e);
+        e = next;
+    }
 }
 
 static void sub_fail(parley_meeting *m, struct media_sub *s, const char *why)
@@ -441,6 +503,16 @@ int parley_meeting_track_stats(parley_meeting *m, const char *participant_id, pa
         return 0;
     int n = 0;
     uv_mutex_lock(&m->client->mu);
+    for (struct media_ended *e = m->ended; e && n < max; e = e->next) {
+        if (participant_id && strcmp(participant_id, e->pid))
+            continue;
+        for (size_t i = 0; i < e->n && n < max; i++) {
+            out[n] = e->st[i];
+            if (ids)
+                ids[n] = strdup(e->pid);
+            n++;
+        }
+    }
     for (struct media_sub *s = m->subs; s && n < max; s = s->next) {
         if (participant_id && strcmp(participant_id, s->pid))
             continue;

@@ -38,6 +38,7 @@ void meeting_free_memory(parley_meeting *m)
     free(m->name);
     free(m->secret);
     free(m->self_id);
+    media_forget_ended(m);
     free(m);
 }
 

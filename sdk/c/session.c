@@ -271,6 +271,7 @@ void session_join(parley_meeting *m)
         m->timer_ready = true;
     }
     m->phase = PHASE_JOIN;
+    media_forget_ended(m); /* the counters of the previous join's subscriptions */
     m->refused = false;
     m->fatal_seen = false;
     m->attempt = 0;

@@ -4,7 +4,9 @@
  * client->mu) until the loop frees it. parley_track_write copies the frame
  * and posts it on the client's command queue, so frames reach the loop in the
  * order they were written and always before the track's own free command;
- * the loop hands them to the publication (media.c) or drops them. The track's
+ * the loop hands them to the publication (media.c) or drops them; an audio
+ * frame may carry its level (parley_track_write_level) to the packet's
+ * audio level header extension. The track's
  * memory is released on the loop thread when its free command runs, so no
  * queued frame ever points at freed memory. Freeing a published track makes
  * the publication fall back to its default source (media.c), after the error
@@ -41,6 +43,8 @@ static const char *config_problem(const parley_track_config *cfg)
             return "fps is 0 (unknown) or 1..240";
         return NULL;
     }
+    if (cfg->screen)
+        return "a screen is a video track";
     if (cfg->codec != PARLEY_CODEC_OPUS)
         return "an audio track takes the Opus codec";
     if (cfg->clock_rate && cfg->clock_rate != 48000)
@@ -95,7 +99,7 @@ int parley_track_new(parley_meeting *m, const parley_track_config *cfg, parley_t
     return PARLEY_OK;
 }
 
-int parley_track_write(parley_track *t, const void *data, size_t len, uint32_t timestamp)
+static int write_frame(parley_track *t, const void *data, size_t len, uint32_t timestamp, int level, bool voice)
 {
     if (!t || !data || !len || len > MAX_FRAME)
         return PARLEY_EINVAL;
@@ -111,6 +115,9 @@ int parley_track_write(parley_track *t, const void *data, size_t len, uint32_t t
     c->data = copy;
     c->len = len;
     c->ts = timestamp;
+    c->has_level = level >= 0;
+    c->level = (uint8_t)(level >= 0 ? level : 0);
+    c->voice = voice;
     parley_client *client = t->client;
     uv_mutex_lock(&client->mu);
     int rc;
@@ -123,6 +130,20 @@ int parley_track_write(parley_track *t, const void *data, size_t len, uint32_t t
     }
     uv_mutex_unlock(&client->mu);
     return rc;
+}
+
+int parley_track_write(parley_track *t, const void *data, size_t len, uint32_t timestamp)
+{
+    return write_frame(t, data, len, timestamp, -1, false);
+}
+
+int parley_track_write_level(parley_track *t, const void *data, size_t len, uint32_t timestamp, uint8_t level,
+                             bool voice)
+{
+    /* cfg is immutable after creation: readable without the lock */
+    if (!t || t->cfg.kind != PARLEY_MEDIA_AUDIO || level > 127)
+        return PARLEY_EINVAL;
+    return write_frame(t, data, len, timestamp, level, voice);
 }
 
 void parley_track_free(parley_track *t)
@@ -142,15 +163,15 @@ void parley_track_free(parley_track *t)
     /* Out of memory: t stays allocated until parley_client_destroy. */
 }
 
-void track_on_frame(parley_track *t, uint8_t *data, size_t len, uint32_t ts)
+void track_on_frame(parley_track *t, cmd *c)
 {
     uv_mutex_lock(&t->client->mu);
     parley_meeting *m = t->meeting;
     uv_mutex_unlock(&t->client->mu);
     if (m && !t->freed)
-        media_send_frame(m, t, data, len, ts);
+        media_send_frame(m, t, c->data, c->len, c->ts, c->has_level ? c->level : -1, c->voice);
     else
-        free(data);
+        free(c->data);
 }
 
 void track_on_free(parley_track *t)

@@ -4,12 +4,13 @@
     build.py --errors build/catalog/errors.js --sdk sdk/js --web web --out DIR
 
 DIR gets a copy of web/ (the demo page), DIR/sdk/errors.js (the generated
-catalog module) and DIR/sdk/parley.js: sdk/js/parley.js with the modules it
-imports (sdk/js/src/*.js and the generated errors.js) inlined, so that the
-served file is one ES module without imports. The concatenation is plain:
-each module's `import` lines are dropped and its `export` keywords removed,
-and the entry module's own exports stay. Module-level names therefore must
-not collide across modules (the build refuses a duplicate)."""
+catalog module) and DIR/sdk/parley.js: sdk/js/parley.js (the entry) with the
+modules it imports (sdk/js/src/*.js and the generated errors.js) inlined,
+each after the modules it imports, so that the served file is one ES module
+without imports. The concatenation is plain: each module's `import` lines
+(one line each) are dropped and its `export` keywords removed, and the entry
+module's own exports stay. Module-level names therefore must not collide
+across modules (the build refuses a duplicate, exported or not)."""
 import argparse
 import os
 import re
@@ -18,6 +19,7 @@ import sys
 
 IMPORT_RE = re.compile(r"""^import\s+(?:\{[^}]*\}|\*\s+as\s+\w+|\w+)\s+from\s+['"]([^'"]+)['"];?\s*$""")
 DECL_RE = re.compile(r"^export\s+((?:const|let|function|class|async\s+function)\s+(\w+))")
+TOP_RE = re.compile(r"^(?:export\s+)?(?:const|let|function|class|async\s+function)\s+(\w+)")
 
 
 def strip_module(text, path, entry=False):
@@ -25,9 +27,11 @@ def strip_module(text, path, entry=False):
     for line in text.splitlines():
         if IMPORT_RE.match(line):
             continue
+        top = TOP_RE.match(line)
+        if top:
+            names.append(top.group(1))
         m = DECL_RE.match(line)
         if m:
-            names.append(m.group(2))
             line = line[len("export "):]
         elif line.startswith("export ") and not entry:
             raise SystemExit(f"{path}: only `export const|let|function|class` is bundled: {line}")

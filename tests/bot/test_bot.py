@@ -8,8 +8,10 @@ subscriber bot receives, counts and saves them: what it saved must be the
 source's frames and packets, byte for byte and in order (the subscriber starts
 at a keyframe; the files loop), with the RTP timestamps advancing by one frame
 interval every frame, across loops too. Then two publishers and one
-subscriber that joins after them, and the files and grants a publisher must
-refuse."""
+subscriber that joins after them; a publisher that leaves counted to its last
+frame; fixed audio levels electing the active speaker; a screen share; the
+server's keyframe request for a late subscriber; and the files and grants a
+publisher must refuse."""
 import json
 import os
 import select
@@ -173,6 +175,10 @@ def publish(room, participant, *files, seconds=None):
     return Bot("publish", token(KEY), room, *args, participant=participant, seconds=seconds)
 
 
+def publish_args(room, participant, *args, seconds=None):
+    return Bot("publish", token(KEY), room, *args, participant=participant, seconds=seconds)
+
+
 def subscribe(room, participant, save_dir, seconds=None):
     return Bot("subscribe", token(KEY), room, "--save", save_dir, participant=participant, seconds=seconds)
 
@@ -274,8 +280,12 @@ def test_a_publisher_that_comes_back_is_subscribed_again():
     assert not sub.errors(), sub.errors()
     tracks = tracks_by(sub.summary())
     video = tracks[("again", "video")]
-    # both subscriptions counted: more than one 3 s run (90 frames) can give
-    assert 90 < video["frames"] <= 180 and video["lost"] == 0, video
+    # both subscriptions counted: the sum of their final counters
+    ends = [e for e in sub.events if e["event"] == "media-state-changed" and e.get("participantId") == "again"
+            and e["state"] == "DISCONNECTED"]
+    finals = [t["frames"] for e in ends for t in e["tracks"] if t["kind"] == "video"]
+    assert len(finals) == 2 and all(n > 0 for n in finals), ends
+    assert video["frames"] == sum(finals) <= 180 and video["lost"] == 0, (video, finals)
     frames, _ = ivf_frames(os.path.join(save, "again-video.ivf"))
     assert len(frames) == video["saved"] >= video["frames"], (len(frames), video)
     index = {frame: i for i, frame in enumerate(SOURCE_VIDEO)}
@@ -323,6 +333,128 @@ def test_bad_files_are_refused_before_joining():
     cp = harness.parley("bot", "subscribe", "--url", S.url, "--token", token(KEY), "--meeting", room,
                         "--video", IVF)
     assert cp.returncode == 2 and "unexpected argument '--video'" in cp.stderr, cp.stderr
+
+
+def test_a_publisher_that_leaves_is_counted_to_its_last_frame():
+    """The subscriber's summary is exact: every frame the publisher sent from
+    the first one the subscriber got (video: its first keyframe) to its last,
+    though the publisher left before the subscriber did. The publisher runs
+    shorter than the files (no loop), so a saved frame's place in the file
+    is its place in what was sent."""
+    room = S.room(KEY)
+    save = tempfile.mkdtemp(dir=MEDIA)
+    sub = subscribe(room, "counter", save)
+    sub.wait("meeting-joined")
+    pub = publish(room, "leaver", IVF, OGG, seconds=2.5)
+    assert pub.finish() == 0, (pub.events, pub.stderr)
+    sub.wait("participant-left", participantId="leaver")
+    ended = sub.wait("media-state-changed", participantId="leaver", state="DISCONNECTED")
+    assert sub.stop() == 0, (sub.events, sub.stderr)
+    assert not sub.errors() and not pub.errors(), (sub.errors(), pub.errors())
+    sources = {e["kind"]: e["source"] for e in sub.events
+               if e["event"] == "stream-enabled" and e["participantId"] == "leaver"}
+    assert sources == {"video": "camera", "audio": "microphone"}, sources
+
+    sent = {s["kind"]: s["frames"] for s in pub.summary()["sent"]}
+    assert 0 < sent["video"] < len(SOURCE_VIDEO) and 0 < sent["audio"] < len(SOURCE_AUDIO), sent
+    frames, _ = ivf_frames(os.path.join(save, "leaver-video.ivf"))
+    first_video = assert_in_source_order([f for _, f in frames], SOURCE_VIDEO, "video frame")[0]
+    packets = ogg_packets(os.path.join(save, "leaver-audio.opus"))[2:]
+    first_audio = assert_in_source_order(packets, SOURCE_AUDIO, "audio packet")[0]
+    tracks = tracks_by(sub.summary())
+    video, audio = tracks[("leaver", "video")], tracks[("leaver", "audio")]
+    assert video["frames"] == sent["video"] - first_video == video["saved"] == len(frames), (sent, first_video, video)
+    assert audio["frames"] == sent["audio"] - first_audio == audio["saved"] == len(packets), (sent, first_audio, audio)
+    assert video["lost"] == 0 and audio["lost"] == 0, tracks
+    # the end of the subscription carries the same final counters
+    final = {t["kind"]: t for t in ended["tracks"]}
+    for kind, t in (("video", video), ("audio", audio)):
+        assert {k: final[kind][k] for k in ("packets", "lost", "frames", "bytes")} == \
+            {k: t[k] for k in ("packets", "lost", "frames", "bytes")}, (final, tracks)
+    shutil.rmtree(save, ignore_errors=True)
+
+
+def test_the_louder_of_two_publishers_is_the_active_speaker():
+    """Two bots send fixed audio levels (RFC 6464) through SRTP; a third
+    participant is told the active speaker: the quiet one while alone, the
+    loud one once it speaks, and it stays so."""
+    room = S.room(KEY)
+    watcher = Bot("subscribe", token(KEY), room, participant="listener")
+    watcher.wait("meeting-joined")
+    quiet = publish_args(room, "quiet", "--audio", OGG, "--audio-level", "60", seconds=12)
+    watcher.wait("active-speaker", participantId="quiet")
+    loud = publish_args(room, "loud", "--audio", OGG, "--audio-level", "10", seconds=12)
+    watcher.wait("active-speaker", participantId="loud", timeout=10)
+    time.sleep(1.5)
+    assert watcher.stop() == 0, (watcher.events, watcher.stderr)
+    speakers = [e["participantId"] for e in watcher.events if e["event"] == "active-speaker"]
+    assert speakers[-1] == "loud" and speakers.count("loud") == 1, speakers
+    for pub in (quiet, loud):
+        assert pub.stop() == 0, (pub.events, pub.stderr)
+        assert not pub.errors(), pub.errors()
+    # without --audio-level no level is sent: such a publisher is never elected
+    room = S.room(KEY)
+    watcher = Bot("subscribe", token(KEY), room, participant="listener")
+    watcher.wait("meeting-joined")
+    mute = publish_args(room, "unmeasured", "--audio", OGG, seconds=10)
+    watcher.wait("media-state-changed", participantId="unmeasured", state="CONNECTED")
+    time.sleep(2)
+    assert watcher.stop() == 0 and mute.stop() == 0, (watcher.events, mute.events)
+    assert not [e for e in watcher.events if e["event"] == "active-speaker"], watcher.events
+    cp = harness.parley("bot", "publish", "--url", S.url, "--token", token(KEY), "--meeting", room,
+                        "--audio", OGG, "--audio-level", "128")
+    assert cp.returncode == 2 and "--audio-level takes a level" in cp.stderr, cp.stderr
+    cp = harness.parley("bot", "publish", "--url", S.url, "--token", token(KEY), "--meeting", room,
+                        "--video", IVF, "--audio-level", "20")
+    assert cp.returncode == 2 and "--audio-level needs --audio" in cp.stderr, cp.stderr
+
+
+def test_a_screen_is_published_as_a_screen():
+    room = S.room(KEY)
+    watcher = Bot("subscribe", token(KEY), room, participant="viewer")
+    watcher.wait("meeting-joined")
+    pub = publish_args(room, "presenter", "--video", IVF, "--audio", OGG, "--screen", seconds=8)
+    enabled = watcher.wait("stream-enabled", participantId="presenter", kind="video")
+    assert enabled["source"] == "screen", enabled
+    assert watcher.wait("stream-enabled", participantId="presenter", kind="audio")["source"] == "microphone"
+    watcher.wait("media-state-changed", participantId="presenter", state="CONNECTED")
+    time.sleep(1.5)  # the file's next keyframe (one a second) and a few frames after it
+    assert pub.stop() == 0, (pub.events, pub.stderr)
+    assert watcher.stop() == 0, (watcher.events, watcher.stderr)
+    video = tracks_by(watcher.summary())[("presenter", "video")]
+    assert video["frames"] > 0 and video["lost"] == 0, video
+    cp = harness.parley("bot", "publish", "--url", S.url, "--token", token(KEY), "--meeting", room,
+                        "--audio", OGG, "--screen")
+    assert cp.returncode == 2 and "--screen needs --video" in cp.stderr, cp.stderr
+
+
+# provokes 107
+def test_a_screen_without_the_screen_grant_fails_with_107():
+    room = S.room(KEY)
+    pub = Bot("publish", token(KEY, publish=("camera", "microphone")), room, "--video", IVF, "--screen",
+              participant="noscreen", seconds=10)
+    assert pub.finish() == 1, (pub.events, pub.stderr)
+    err = next(e for e in pub.events if e["event"] == "error")
+    assert err["code"] == 107 and "screen" in err.get("hint", ""), err
+
+
+def test_a_late_subscriber_makes_the_server_ask_the_publisher_for_a_keyframe():
+    """The server asks the publisher for a keyframe (PLI) when a subscriber
+    joins mid-stream; the publisher's --json prints keyframe-requested (a
+    file cannot honour it: its frames keep their order)."""
+    room = S.room(KEY)
+    pub = publish(room, "streamer", IVF, seconds=10)
+    pub.wait("media-state-changed", state="CONNECTED")
+    time.sleep(1)
+    assert not [e for e in pub.events if e["event"] == "keyframe-requested"], pub.events
+    sub = Bot("subscribe", token(KEY), room, participant="latecomer", seconds=3)
+    asked = pub.wait("keyframe-requested", timeout=10)
+    assert asked == {"event": "keyframe-requested", "kind": "video", "source": "camera",
+                     "feedback": asked["feedback"]} and asked["feedback"] in ("PLI", "FIR"), asked
+    assert sub.finish() == 0, (sub.events, sub.stderr)
+    assert pub.stop() == 0, (pub.events, pub.stderr)
+    video = tracks_by(sub.summary())[("streamer", "video")]
+    assert video["frames"] > 0, video
 
 
 # provokes 107

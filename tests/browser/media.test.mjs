@@ -121,3 +121,73 @@ test("a subscriber decodes the publisher's fake camera and hears its microphone"
   await pub.close();
   await sub.close();
 });
+
+// Simulcast: the publisher sends three layers (rids q, h, f at a quarter, a
+// half and the whole of a 1280x720 fake camera); the SFU learns their SSRCs
+// from the RID extension and the subscriber gets one stream, the highest
+// layer at first, then the one it asks for with set-layer.
+test("a subscriber switches between the publisher's simulcast layers with set-layer", { skip, timeout: 90000 }, async () => {
+  const meetingId = await server.room();
+  const pub = await joinedPage(meetingId, "pub");
+  const sub = await joinedPage(meetingId, "sub");
+
+  const answer = await pub.evaluate(async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } });
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    pc.addTransceiver(stream.getVideoTracks()[0], {
+      direction: "sendonly", streams: [stream],
+      sendEncodings: [{ rid: "q", scaleResolutionDownBy: 4 }, { rid: "h", scaleResolutionDownBy: 2 }, { rid: "f" }],
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    const r = await sig.request({ type: "publish-offer", sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
+    window.pc = pc;
+    return r.sdp;
+  });
+  assert.match(answer, /a=simulcast:recv q;h;f\r\n/);
+  assert.match(answer, /a=rtcp-fb:\d+ goog-remb\r\n/);
+
+  const layers = await sub.evaluate(async () => {
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    window.pc = pc;
+    await sig.wait((m) => m.type === "stream-enabled" && m.participantId === "pub");
+    await sig.request({ type: "subscribe", participantId: "pub" });
+    const offer = await sig.wait((m) => m.type === "subscribe-offer" && m.participantId === "pub");
+    await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await sig.request({ type: "subscribe-answer", participantId: "pub", sdp: pc.localDescription.sdp });
+    window.width = async () => {
+      let w = 0;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "video") w = s.frameWidth || 0;
+      });
+      return w;
+    };
+    /* the decoded width until it is want (or the time is up) */
+    window.widthBecomes = async (want, ms = 20000) => {
+      const deadline = Date.now() + ms;
+      let w = await width();
+      while (w !== want && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        w = await width();
+      }
+      return w;
+    };
+    return offer.tracks[0].layers;
+  });
+  assert.equal(layers, 3);
+
+  // the highest layer by default (the publisher ramps up to it)
+  const seen = [];
+  seen.push(await sub.evaluate(() => widthBecomes(1280, 40000)));
+  for (const [layer, want] of [["low", 320], ["medium", 640], ["high", 1280], [0, 320]]) {
+    seen.push(await sub.evaluate(async ({ layer, want }) => {
+      await sig.request({ type: "set-layer", participantId: "pub", layer });
+      return widthBecomes(want);
+    }, { layer, want }));
+  }
+  console.log(`# subscriber frame widths: ${JSON.stringify(seen)}`);
+  assert.deepEqual(seen, [1280, 320, 640, 1280, 320]);
+  await pub.close();
+  await sub.close();
+});

@@ -546,6 +546,9 @@ TEST(strerror_covers_statuses_and_codes)
     CHECK(parley_strerror(123456) != NULL);
     CHECK(!strcmp(parley_event_type_name(PARLEY_EVENT_MEETING_LEFT), "meeting-left"));
     CHECK(parley_event_type_name(PARLEY_EVENT_COUNT_) == NULL);
+    CHECK(!strcmp(parley_event_type_name(PARLEY_EVENT_KEYFRAME_REQUESTED), "keyframe-requested"));
+    for (int t = PARLEY_EVENT_ALL; t < PARLEY_EVENT_COUNT_; t++)
+        CHECKF(parley_event_type_name((parley_event_type)t) != NULL, "event type %d has no name", t);
     parley_mode mode;
     CHECK(parley_mode_parse("SIGNALLING_ONLY", &mode) && mode == PARLEY_MODE_VIEWER);
     CHECK(parley_mode_parse("conference", &mode) && mode == PARLEY_MODE_CONFERENCE);

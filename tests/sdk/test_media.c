@@ -9,7 +9,11 @@
  * Then the published tracks are freed (3001, 3002) and the subscriber keeps
  * receiving the default sources: Opus silence and a black VP8 keyframe once
  * a second. Bad track configs give 3017 and 3018; publishing before joining
- * gives 3022. Run it under the sanitizer build for leaks. */
+ * gives 3022. The subscription makes the server ask the publisher for a
+ * keyframe (keyframe-requested); half the audio frames carry an audio level
+ * (the header extension must not disturb them); a subscription's end carries
+ * its final counters, which stay readable, flagged ended, after it and after
+ * leaving, until the next join. Run it under the sanitizer build for leaks. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -23,7 +27,10 @@
 
 #include "../lib/tap.h"
 
-enum { MAX_EVENTS = 256, MAX_FRAMES = 512, N_FRAMES = 50 };
+/* N_FRAMES are checked one by one; N_TRAIL more follow them so that a lost
+ * last packet of the last checked frame shows as a gap (through the lossy
+ * relay: nobody can tell that the very last packet of a stream is missing). */
+enum { MAX_EVENTS = 256, MAX_FRAMES = 512, N_FRAMES = 50, N_TRAIL = 3, N_SENT = N_FRAMES + N_TRAIL };
 
 /* ---- recording events and frames ---- */
 
@@ -31,6 +38,7 @@ typedef struct seen {
     parley_event_type type;
     int code;
     char state[16], pid[32], hint[160];
+    long long frames[2]; /* media-state-changed `tracks`: frames per kind; -1: none */
 } seen;
 
 typedef struct rframe {
@@ -69,6 +77,14 @@ static void on_event(parley_meeting *m, const parley_event *e, void *ud)
         copy(s->state, sizeof s->state, parley_event_string(e, "state"));
         copy(s->pid, sizeof s->pid, parley_event_participant(e));
         copy(s->hint, sizeof s->hint, parley_event_hint(e));
+        s->frames[0] = s->frames[1] = -1;
+        json_t *tracks = json_object_get(parley_event_json(e), "tracks");
+        for (size_t i = 0; i < json_array_size(tracks); i++) {
+            json_t *t = json_array_get(tracks, i);
+            const char *kind = json_string_value(json_object_get(t, "kind"));
+            if (kind)
+                s->frames[!strcmp(kind, "video")] = json_integer_value(json_object_get(t, "frames"));
+        }
     }
     pthread_cond_broadcast(&cond);
     pthread_mutex_unlock(&mu);
@@ -164,12 +180,12 @@ static void sleep_ms(int ms)
 
 /* ---- the frames sent ---- */
 
-static uint8_t *video_frame[N_FRAMES], *audio_frame[N_FRAMES];
-static size_t video_len[N_FRAMES], audio_len[N_FRAMES];
+static uint8_t *video_frame[N_SENT], *audio_frame[N_SENT];
+static size_t video_len[N_SENT], audio_len[N_SENT];
 
 static void make_frames(void)
 {
-    for (int i = 0; i < N_FRAMES; i++) {
+    for (int i = 0; i < N_SENT; i++) {
         /* a mix of one-packet and several-packet frames */
         size_t vl = i == 0 ? 5000 : i % 7 == 3 ? 3600 : 200 + (size_t)i * 13;
         uint8_t *v = malloc(vl);
@@ -250,7 +266,9 @@ TEST(bad_audio_track_config)
     c = (parley_track_config){.kind = PARLEY_MEDIA_AUDIO, .codec = PARLEY_CODEC_OPUS, .channels = 6};
     CHECK(parley_track_new(mpub, &c, &t) == PARLEY_ERR_NATIVE_ERROR_CREATING_AUDIO_TRACK);
     CHECK(t == NULL);
-    CHECK(wait_event(&rec_pub, PARLEY_EVENT_ERROR, 3018, NULL, NULL, 2, 2000));
+    c = (parley_track_config){.kind = PARLEY_MEDIA_AUDIO, .codec = PARLEY_CODEC_OPUS, .screen = true};
+    CHECK(parley_track_new(mpub, &c, &t) == PARLEY_ERR_NATIVE_ERROR_CREATING_AUDIO_TRACK);
+    CHECK(wait_event(&rec_pub, PARLEY_EVENT_ERROR, 3018, NULL, NULL, 3, 2000));
 }
 
 // provokes 3022 native
@@ -262,6 +280,9 @@ TEST(publish_before_join)
     REQUIRE(parley_track_new(mpub, &vc, &vtrack) == PARLEY_OK);
     REQUIRE(parley_track_new(mpub, &ac, &atrack) == PARLEY_OK);
     CHECK(parley_track_write(vtrack, "x", 1, 0) == PARLEY_OK); /* not published: dropped */
+    CHECK(parley_track_write_level(atrack, "x", 1, 0, 30, true) == PARLEY_OK);
+    CHECK(parley_track_write_level(vtrack, "x", 1, 0, 30, true) == PARLEY_EINVAL); /* video has no level */
+    CHECK(parley_track_write_level(atrack, "x", 1, 0, 128, true) == PARLEY_EINVAL);
     CHECK(parley_meeting_publish_tracks(mpub, atrack, vtrack) == PARLEY_ERR_NATIVE_ERROR_ACTION_PERFORMED_BEFORE_MEETING_JOINED);
     CHECK(parley_meeting_subscribe(msub, "pub") == PARLEY_ERR_NATIVE_ERROR_ACTION_PERFORMED_BEFORE_MEETING_JOINED);
     CHECK(wait_event(&rec_pub, PARLEY_EVENT_ERROR, 3022, NULL, NULL, 1, 2000));
@@ -285,9 +306,14 @@ TEST(publish_and_subscribe)
     CHECK(wait_event(&rec_pub, PARLEY_EVENT_MEDIA_STATE_CHANGED, 0, "CONNECTING", "", 1, 2000));
     CHECK(wait_event(&rec_pub, PARLEY_EVENT_MEDIA_STATE_CHANGED, 0, "CONNECTED", "", 1, 5000));
     CHECK(wait_event(&rec_sub, PARLEY_EVENT_STREAM_ENABLED, 0, NULL, "pub", 2, 5000));
+    pthread_mutex_lock(&mu);
+    CHECK(count_events(&rec_pub, PARLEY_EVENT_KEYFRAME_REQUESTED, 0, NULL, NULL) == 0);
+    pthread_mutex_unlock(&mu);
     CHECK(parley_meeting_subscribe(msub, "pub") == PARLEY_OK);
     CHECK(wait_event(&rec_sub, PARLEY_EVENT_MEDIA_STATE_CHANGED, 0, "CONNECTING", "pub", 2, 2000));
     CHECK(wait_event(&rec_sub, PARLEY_EVENT_MEDIA_STATE_CHANGED, 0, "CONNECTED", "pub", 1, 5000));
+    /* the new subscriber needs a keyframe: the server asks the publisher */
+    CHECK(wait_event(&rec_pub, PARLEY_EVENT_KEYFRAME_REQUESTED, 0, NULL, NULL, 1, 3000));
     /* a second subscription to the same publisher is refused locally */
     CHECK(parley_meeting_subscribe(msub, "pub") == PARLEY_OK);
     CHECK(wait_event(&rec_sub, PARLEY_EVENT_ERROR, 303, NULL, NULL, 1, 2000));
@@ -300,12 +326,15 @@ TEST(publish_and_subscribe)
 TEST(frames_arrive_intact)
 {
     sleep_ms(200); /* the server's side of the subscription settles */
-    for (int i = 0; i < N_FRAMES; i++) {
+    for (int i = 0; i < N_SENT; i++) {
         CHECK(parley_track_write(vtrack, video_frame[i], video_len[i], 1000u + 1800u * (uint32_t)i) == PARLEY_OK);
-        CHECK(parley_track_write(atrack, audio_frame[i], audio_len[i], 5000u + 960u * (uint32_t)i) == PARLEY_OK);
+        uint32_t ats = 5000u + 960u * (uint32_t)i;
+        CHECK((i % 2 ? parley_track_write_level(atrack, audio_frame[i], audio_len[i], ats, (uint8_t)(i % 128), i % 4 == 1)
+                     : parley_track_write(atrack, audio_frame[i], audio_len[i], ats)) == PARLEY_OK);
         sleep_ms(20);
     }
     CHECK(wait_frames(&rec_sub, 0, N_FRAMES, N_FRAMES, 5000));
+    (void)wait_frames(&rec_sub, 0, N_SENT, N_SENT, 1000); /* the trailing ones settle (the last may be lost) */
     pthread_mutex_lock(&mu);
     int iv = 0, ia = 0;
     uint32_t vts0 = 0, ats0 = 0;
@@ -335,16 +364,19 @@ TEST(frames_arrive_intact)
     char *ids[4] = {0};
     int n = parley_meeting_track_stats(msub, "pub", st, ids, 4);
     CHECKF(n == 2, "%d", n);
-    size_t vbytes = 0, abytes = 0;
-    for (int i = 0; i < N_FRAMES; i++) {
-        vbytes += video_len[i];
-        abytes += audio_len[i];
-    }
     for (int i = 0; i < n; i++) {
         CHECK(ids[i] && !strcmp(ids[i], "pub"));
         free(ids[i]);
+        CHECK(!st[i].ended);
         bool v = st[i].kind == PARLEY_MEDIA_VIDEO;
-        CHECKF(st[i].frames == N_FRAMES, "%s frames %llu", v ? "video" : "audio", (unsigned long long)st[i].frames);
+        /* every checked frame, and the trailing ones that arrived, all in order */
+        CHECKF(st[i].frames >= N_FRAMES && st[i].frames <= N_SENT, "%s frames %llu", v ? "video" : "audio",
+               (unsigned long long)st[i].frames);
+        size_t vbytes = 0, abytes = 0;
+        for (uint64_t k = 0; k < st[i].frames && k < N_SENT; k++) {
+            vbytes += video_len[k];
+            abytes += audio_len[k];
+        }
         CHECKF(st[i].lost == 0, "lost %llu", (unsigned long long)st[i].lost);
         CHECKF(st[i].bytes == (v ? vbytes : abytes), "bytes %llu", (unsigned long long)st[i].bytes);
         CHECK(st[i].packets >= st[i].frames);
@@ -384,10 +416,36 @@ TEST(freed_tracks_fall_back_to_default_sources)
     pthread_mutex_unlock(&mu);
 }
 
+/* The subscription's entries: ended, and the frames of the event's `tracks`. */
+static void check_final_counters(void)
+{
+    parley_track_stats st[4];
+    char *ids[4] = {0};
+    int n = parley_meeting_track_stats(msub, NULL, st, ids, 4);
+    CHECKF(n == 2, "%d entries", n); /* the refused subscription had no tracks */
+    pthread_mutex_lock(&mu);
+    seen *end = NULL;
+    for (int i = 0; i < rec_sub.count; i++)
+        if (rec_sub.ev[i].type == PARLEY_EVENT_MEDIA_STATE_CHANGED && !strcmp(rec_sub.ev[i].state, "DISCONNECTED"))
+            end = &rec_sub.ev[i];
+    CHECK(end != NULL);
+    for (int i = 0; i < n; i++) {
+        bool v = st[i].kind == PARLEY_MEDIA_VIDEO;
+        CHECK(ids[i] && !strcmp(ids[i], "pub") && st[i].ended);
+        /* (through the lossy relay a sparse black frame may lose a packet for good) */
+        CHECKF(st[i].frames >= N_FRAMES, "%s: %llu frames", v ? "video" : "audio", (unsigned long long)st[i].frames);
+        CHECKF(end && end->frames[v] == (long long)st[i].frames, "%s: %lld in the event, %llu", v ? "video" : "audio",
+               end ? end->frames[v] : -1, (unsigned long long)st[i].frames);
+        free(ids[i]);
+    }
+    pthread_mutex_unlock(&mu);
+}
+
 TEST(unsubscribe_unpublish_leave)
 {
     CHECK(parley_meeting_unsubscribe(msub, "pub") == PARLEY_OK);
     CHECK(wait_event(&rec_sub, PARLEY_EVENT_MEDIA_STATE_CHANGED, 0, "DISCONNECTED", "pub", 1, 2000));
+    check_final_counters();
     CHECK(parley_meeting_unpublish_tracks(mpub) == PARLEY_OK);
     CHECK(wait_event(&rec_pub, PARLEY_EVENT_MEDIA_STATE_CHANGED, 0, "DISCONNECTED", "", 1, 2000));
     CHECK(wait_event(&rec_sub, PARLEY_EVENT_STREAM_DISABLED, 0, NULL, "pub", 1, 3000));
@@ -396,6 +454,7 @@ TEST(unsubscribe_unpublish_leave)
     CHECK(parley_meeting_leave(msub) == PARLEY_OK);
     CHECK(wait_event(&rec_pub, PARLEY_EVENT_MEETING_LEFT, 0, NULL, NULL, 1, 5000));
     CHECK(wait_event(&rec_sub, PARLEY_EVENT_MEETING_LEFT, 0, NULL, NULL, 1, 5000));
+    check_final_counters(); /* still there after leaving */
 }
 
 TEST(teardown_with_live_media)
@@ -406,6 +465,8 @@ TEST(teardown_with_live_media)
     REQUIRE(parley_meeting_join(msub) == PARLEY_OK);
     REQUIRE(wait_event(&rec_pub, PARLEY_EVENT_MEETING_JOINED, 0, NULL, NULL, 2, 5000));
     REQUIRE(wait_event(&rec_sub, PARLEY_EVENT_MEETING_JOINED, 0, NULL, NULL, 2, 5000));
+    parley_track_stats st[4];
+    CHECK(parley_meeting_track_stats(msub, NULL, st, NULL, 4) == 0); /* a new join starts afresh */
     parley_track_config ac = {.kind = PARLEY_MEDIA_AUDIO, .codec = PARLEY_CODEC_OPUS};
     parley_track *t = NULL;
     REQUIRE(parley_track_new(mpub, &ac, &t) == PARLEY_OK);
@@ -469,7 +530,7 @@ int main(void)
         RUN(publications_fail_when_the_media_port_is_unreachable);
         if (client)
             parley_client_destroy(client);
-        for (int i = 0; i < N_FRAMES; i++) {
+        for (int i = 0; i < N_SENT; i++) {
             free(video_frame[i]);
             free(audio_frame[i]);
         }
@@ -486,7 +547,7 @@ int main(void)
     RUN(teardown_with_live_media);
     if (client)
         parley_client_destroy(client);
-    for (int i = 0; i < N_FRAMES; i++) {
+    for (int i = 0; i < N_SENT; i++) {
         free(video_frame[i]);
         free(audio_frame[i]);
     }

@@ -65,6 +65,7 @@ def test_publish_offer_is_answered_and_others_see_the_streams():
     room, (a, b) = meeting("a", "b")
     sdp = publish(a)
     assert "a=ice-lite" in sdp and sdp.count("m=") == 2 and "a=candidate:" in sdp
+    assert "a=rtcp-fb:96 goog-remb\r\n" in sdp  # the publisher acts on the SFU's REMB
     kinds = {b.wait("stream-enabled", participantId="a")["kind"] for _ in range(2)}
     assert kinds == {"audio", "video"}
     a.send({"type": "unpublish", "id": "u"})
@@ -512,6 +513,68 @@ def test_sources_that_do_not_fit_are_803():
         assert a.error(803)["id"] == rid
     publish(a)
     a.close()
+
+
+with open(os.path.join(HERE, "..", "sfu", "fixtures", "chrome_simulcast.sdp"), newline="") as f:
+    SIMULCAST_OFFER = f.read()
+
+
+def test_a_simulcast_offer_is_answered_with_its_layers():
+    room, (a, b) = meeting("a", "b")
+    a.send({"type": "publish-offer", "id": "po", "sdp": SIMULCAST_OFFER})
+    sdp = a.wait("response", id="po")["sdp"]
+    assert "a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\n" in sdp, sdp
+    assert "a=simulcast:recv q;h;f\r\n" in sdp, sdp
+    assert "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n" in sdp, sdp
+    assert b.wait("stream-enabled", participantId="a")["kind"] == "video"
+    b.send({"type": "subscribe", "id": "s", "participantId": "a"})
+    o = b.wait("subscribe-offer", participantId="a")
+    assert o["tracks"][0]["layers"] == 3 and o["sdp"].count("m=video") == 1, o
+    assert "a=rid" not in o["sdp"] and "a=simulcast" not in o["sdp"]  # one stream to the subscriber
+    a.close()
+    b.close()
+
+
+# provokes 102
+# provokes 105
+# provokes 803
+def test_set_layer_picks_a_simulcast_layer_and_refuses_what_does_not_fit():
+    room, (a, b, c) = meeting("a", "b", "c")
+    a.send({"type": "publish-offer", "id": "po", "sdp": SIMULCAST_OFFER})
+    a.wait("response", id="po")
+    publish(c)
+    for rid, layer in (("l1", "huge"), ("l2", 3), ("l3", None), ("l4", -1), ("l5", "0")):
+        msg = {"type": "set-layer", "id": rid, "participantId": "a"}
+        if layer is not None:
+            msg["layer"] = layer
+        b.send(msg)
+        assert b.error(803)["id"] == rid
+    # no subscription yet, or its exchange not done: 102, as for no one
+    b.send({"type": "set-layer", "id": "n1", "participantId": "a", "layer": "low"})
+    assert "no subscription" in b.error(102)["hint"]
+    b.send({"type": "set-layer", "id": "n2", "participantId": "ghost", "layer": "low"})
+    assert b.error(102)["id"] == "n2"
+    b.send({"type": "subscribe", "id": "s", "participantId": "a"})
+    o = b.wait("subscribe-offer", participantId="a")
+    b.send({"type": "set-layer", "id": "n3", "participantId": "a", "layer": "low"})
+    assert b.error(102)["id"] == "n3"
+    b.send({"type": "subscribe-answer", "id": "sa", "participantId": "a",
+            "sdp": subscribe_answer(o["sdp"])})
+    b.wait("response", id="sa")
+    for rid, layer in (("ok1", "low"), ("ok2", "medium"), ("ok3", "high"), ("ok4", 0), ("ok5", 2)):
+        b.send({"type": "set-layer", "id": rid, "participantId": "a", "layer": layer})
+        assert b.wait("response", id=rid)["ok"] is True
+    # a subscription without simulcast: 105
+    b.send({"type": "subscribe", "id": "s2", "participantId": "c"})
+    o = b.wait("subscribe-offer", participantId="c")
+    assert all("layers" not in t for t in o["tracks"]), o
+    b.send({"type": "subscribe-answer", "id": "sa2", "participantId": "c",
+            "sdp": subscribe_answer(o["sdp"])})
+    b.wait("response", id="sa2")
+    b.send({"type": "set-layer", "id": "x", "participantId": "c", "layer": "low"})
+    assert "no simulcast" in b.error(105)["hint"]
+    for ws in (a, b, c):
+        ws.close()
 
 
 def test_server_stops_cleanly():

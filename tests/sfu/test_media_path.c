@@ -21,13 +21,8 @@
 #include <stdlib.h>
 
 #include "../lib/tap.h"
-#include "cert.h"
-#include "dtls.h"
-#include "peer.h"
-#include "router.h"
-#include "rtcp.h"
+#include "media_client.h"
 #include "rtp.h"
-#include "srtp.h"
 #include "stun.h"
 #include "udp.h"
 
@@ -42,7 +37,6 @@
 #define N_VIDEO 30
 #define N_AUDIO 30
 #define DROP_AT 9 /* B loses its 10th video packet */
-#define PLEN_MAX 600
 #define N_MORE 10  /* second round: video and audio packets 30..39 */
 #define LOST_VIDEO 33 /* A holds it back, then answers the SFU's NACK */
 #define LOST_AUDIO_1 32 /* never sent: the RR counts them */
@@ -50,290 +44,16 @@
 #define REPORT_MS 200
 #define LEVEL_EXT 1 /* the audio level's extension id */
 
-static uv_loop_t loop;
-static parley_udp *port;
-static parley_router *router;
-static parley_cert *sfu_cert;
-static struct sockaddr_in sfu_addr;
-
-/* ---- a client transport ---- */
-
-typedef struct rx_packet {
-    uint32_t ssrc, ts;
-    uint16_t seq;
-    uint8_t pt;
-    bool marker;
-    size_t plen;
-    uint8_t payload[PLEN_MAX];
-} rx_packet;
-
-#define RX_MAX 512
-
-/* The last SR a client got for one SSRC, or RR block, or REMB. */
-typedef struct rx_sr {
-    bool seen;
-    parley_rtcp_sr sr;
-} rx_sr;
-
-typedef struct client {
-    const char *ufrag, *pwd;
-    uv_udp_t h;
-    parley_cert *cert;
-    parley_dtls *dtls;
-    parley_srtp *srtp;
-    parley_peer *peer;          /* its transport on the SFU */
-    parley_peer_state sfu_state; /* as the SFU peer reported it */
-    bool ice_ok, closed_seen;
-    int video_seen;             /* video datagrams before unprotecting */
-    bool dropped;
-    uint16_t dropped_seq;
-    rx_packet rx[RX_MAX];
-    int n_rx;
-    int plis;                   /* PLIs received */
-    uint32_t pli_sender, pli_media;
-    int auth_failures;
-    rx_sr sr_video, sr_audio;   /* SRs for B_VIDEO / B_AUDIO */
-    int rrs;                    /* RR blocks for A_VIDEO / A_AUDIO */
-    parley_rtcp_report_block rr_video, rr_audio;
-    uint32_t rr_sender;
-    uint8_t audio_fraction_max;
-    uint16_t nacked[64];        /* sequence numbers NACKed to this client */
-    int n_nacked;
-    uint32_t nack_sender, nack_media;
-    int rembs;
-    uint64_t remb_bps;
-    unsigned remb_n;
-    uint32_t remb_ssrc[4];
-} client;
-
-static client ca = {.ufrag = "cliA", .pwd = "client-a-password-0123456789"};
-static client cb_ = {.ufrag = "cliB", .pwd = "client-b-password-0123456789"};
-
-static void c_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
-{
-    (void)h;
-    (void)s;
-    static char buf[65536];
-    *b = uv_buf_init(buf, sizeof buf);
-}
-
-static void c_send(client *c, const uint8_t *d, size_t n)
-{
-    uv_buf_t b = uv_buf_init((char *)d, (unsigned)n);
-    uv_udp_try_send(&c->h, &b, 1, (const struct sockaddr *)&sfu_addr);
-}
-
-static void dtls_out(void *user, const uint8_t *d, size_t n)
-{
-    c_send(user, d, n);
-}
-
-static void on_client_rtcp(client *c, const uint8_t *d, size_t n)
-{
-    parley_rtcp_iter it;
-    parley_rtcp_packet p;
-    parley_rtcp_iter_init(&it, d, n);
-    while (parley_rtcp_next(&it, &p) == 1) {
-        if (p.kind == PARLEY_RTCP_KIND_PLI) {
-            c->plis++;
-            c->pli_sender = p.ssrc;
-            c->pli_media = p.media_ssrc;
-        } else if (p.kind == PARLEY_RTCP_KIND_SR) {
-            parley_rtcp_sr sr;
-            parley_rtcp_sr_info(&p, &sr);
-            rx_sr *to = sr.ssrc == B_VIDEO ? &c->sr_video : sr.ssrc == B_AUDIO ? &c->sr_audio : NULL;
-            if (to)
-                *to = (rx_sr){true, sr};
-        } else if (p.kind == PARLEY_RTCP_KIND_RR) {
-            c->rr_sender = p.ssrc;
-            for (unsigned i = 0; i < p.count; i++) {
-                parley_rtcp_report_block rb;
-                parley_rtcp_report(&p, i, &rb);
-                c->rrs++;
-                if (rb.ssrc == A_VIDEO)
-                    c->rr_video = rb;
-                if (rb.ssrc == A_AUDIO) {
-                    c->rr_audio = rb;
-                    if (rb.fraction_lost > c->audio_fraction_max)
-                        c->audio_fraction_max = rb.fraction_lost;
-                }
-            }
-        } else if (p.kind == PARLEY_RTCP_KIND_NACK) {
-            c->nack_sender = p.ssrc;
-            c->nack_media = p.media_ssrc;
-            for (unsigned i = 0; i < parley_rtcp_nack_items(&p); i++) {
-                uint16_t pid, blp, seqs[17];
-                parley_rtcp_nack_item(&p, i, &pid, &blp);
-                unsigned k = parley_rtcp_nack_expand(pid, blp, seqs);
-                for (unsigned j = 0; j < k && c->n_nacked < 64; j++)
-                    c->nacked[c->n_nacked++] = seqs[j];
-            }
-        } else if (p.kind == PARLEY_RTCP_KIND_REMB) {
-            c->rembs++;
-            c->remb_bps = parley_rtcp_remb_bitrate(&p);
-            c->remb_n = parley_rtcp_remb_ssrcs(&p);
-            for (unsigned i = 0; i < c->remb_n && i < 4; i++)
-                c->remb_ssrc[i] = parley_rtcp_remb_ssrc(&p, i);
-        }
-    }
-}
-
-static void c_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *a, unsigned f)
-{
-    (void)f;
-    client *c = h->data;
-    if (n <= 0 || !a)
-        return;
-    uint8_t *d = (uint8_t *)b->base;
-    size_t len = (size_t)n;
-    if (d[0] < 4) {
-        parley_stun_msg m;
-        const char *why;
-        const char *pwd = parley_peer_local_pwd(c->peer);
-        if (parley_stun_parse(d, len, &m, &why) == 0 && m.type == PARLEY_STUN_BINDING_SUCCESS &&
-            parley_stun_check_integrity(&m, pwd, strlen(pwd)) && !c->ice_ok) {
-            c->ice_ok = true;
-            parley_dtls_start(c->dtls);
-        }
-    } else if (d[0] >= 20 && d[0] <= 63) {
-        parley_dtls_state st = parley_dtls_input(c->dtls, d, len);
-        if (st == PARLEY_DTLS_CONNECTED && !c->srtp) {
-            parley_dtls_keys k;
-            char err[128];
-            if (parley_dtls_get_keys(c->dtls, &k) == 0)
-                c->srtp = parley_srtp_new(&k, err, sizeof err);
-        }
-        if (st == PARLEY_DTLS_CLOSED)
-            c->closed_seen = true;
-    } else if (d[0] >= 128 && d[0] <= 191 && c->srtp) {
-        if (parley_rtp_is_rtcp(d, len)) {
-            if (parley_srtp_unprotect_rtcp(c->srtp, d, &len) == PARLEY_SRTP_OK)
-                on_client_rtcp(c, d, len);
-            else
-                c->auth_failures++;
-            return;
-        }
-        /* the header is in the clear: lose one video packet before SRTP sees it */
-        if (len >= 12 && parley_rd32(d + 8) == B_VIDEO && c->video_seen++ == DROP_AT) {
-            c->dropped = true;
-            c->dropped_seq = parley_rd16(d + 2);
-            return;
-        }
-        parley_rtp_header rh;
-        if (parley_srtp_unprotect_rtp(c->srtp, d, &len) != PARLEY_SRTP_OK) {
-            c->auth_failures++;
-            return;
-        }
-        if (parley_rtp_parse(d, len, &rh) != PARLEY_RTP_OK || c->n_rx >= RX_MAX || rh.payload_len > PLEN_MAX)
-            return;
-        rx_packet *r = &c->rx[c->n_rx++];
-        r->ssrc = rh.ssrc;
-        r->seq = rh.seq;
-        r->ts = rh.timestamp;
-        r->pt = rh.payload_type;
-        r->marker = rh.marker;
-        r->plen = rh.payload_len;
-        memcpy(r->payload, d + rh.header_len, rh.payload_len);
-    }
-}
-
-static int client_open(client *c)
-{
-    char err[128];
-    if (!(c->cert = parley_cert_generate(0, err, sizeof err)))
-        return -1;
-    parley_dtls_config dc = {.role = PARLEY_DTLS_CLIENT, .cert = c->cert,
-                             .remote_fingerprint = parley_cert_fingerprint(sfu_cert),
-                             .send = dtls_out, .user = c};
-    if (!(c->dtls = parley_dtls_new(&dc, err, sizeof err)))
-        return -1;
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", 0, &sa);
-    uv_udp_init(&loop, &c->h);
-    c->h.data = c;
-    if (uv_udp_bind(&c->h, (struct sockaddr *)&sa, 0) || uv_udp_recv_start(&c->h, c_alloc, c_recv))
-        return -1;
-    return 0;
-}
-
-/* The controlling side's check: USERNAME "sfu:client", signed with the SFU's pwd. */
-static void client_check(client *c)
-{
-    char user[64];
-    snprintf(user, sizeof user, "%s:%s", parley_peer_local_ufrag(c->peer), c->ufrag);
-    parley_stun_request r = {.username = user, .password = parley_peer_local_pwd(c->peer),
-                             .priority = 0x6e0001ff, .controlling = true,
-                             .tiebreaker = 0x0102030405060708ull, .use_candidate = true};
-    uint8_t txid[PARLEY_STUN_TXID_LEN], buf[512];
-    parley_stun_new_txid(txid);
-    size_t n = parley_stun_binding_request(buf, sizeof buf, txid, &r);
-    c_send(c, buf, n);
-}
-
-/* Protect and send one plain RTP or RTCP packet from a client. */
-static void client_media(client *c, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
-{
-    if (rtcp ? parley_srtp_protect_rtcp(c->srtp, pkt, &len, cap) == PARLEY_SRTP_OK
-             : parley_srtp_protect_rtp(c->srtp, pkt, &len, cap) == PARLEY_SRTP_OK)
-        c_send(c, pkt, len);
-}
-
-/* ---- the SFU side ---- */
-
-static void sfu_state(parley_peer *p, void *arg, parley_peer_state s)
-{
-    (void)p;
-    ((client *)arg)->sfu_state = s;
-}
-
-static void sfu_rtp(parley_peer *p, void *arg, uint8_t *pkt, size_t len)
-{
-    (void)arg;
-    parley_router_rtp(router, p, pkt, len);
-}
-
-static void sfu_rtcp(parley_peer *p, void *arg, uint8_t *pkt, size_t len)
-{
-    (void)arg;
-    parley_router_rtcp(router, p, pkt, len);
-}
-
-/* ---- running the loop until something holds ---- */
-
-static bool (*cond_fn)(void);
-static uint64_t deadline;
-
-static void on_poll(uv_timer_t *t)
-{
-    if (ca.dtls)
-        parley_dtls_tick(ca.dtls);
-    if (cb_.dtls)
-        parley_dtls_tick(cb_.dtls);
-    if ((cond_fn && cond_fn()) || uv_now(t->loop) >= deadline)
-        uv_stop(t->loop);
-}
-
-static bool run_until(bool (*cond)(void), unsigned timeout_ms)
-{
-    uv_timer_t t;
-    uv_timer_init(&loop, &t);
-    cond_fn = cond;
-    uv_update_time(&loop);
-    deadline = uv_now(&loop) + timeout_ms;
-    uv_timer_start(&t, on_poll, 2, 2);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    return !cond || cond();
-}
+static client ca = {.ufrag = "cliA", .pwd = "client-a-password-0123456789",
+                    .rr_video_ssrc = A_VIDEO, .rr_audio_ssrc = A_AUDIO};
+static client cb_ = {.ufrag = "cliB", .pwd = "client-b-password-0123456789",
+                     .sr_video_ssrc = B_VIDEO, .sr_audio_ssrc = B_AUDIO,
+                     .drop_ssrc = B_VIDEO, .drop_at = DROP_AT};
 
 static bool both_connected(void)
 {
-    return ca.srtp && cb_.srtp && ca.sfu_state == PARLEY_PEER_CONNECTED &&
-           cb_.sfu_state == PARLEY_PEER_CONNECTED;
+    return mc_connected(&ca) && mc_connected(&cb_);
 }
-
-/* ---- packets ---- */
 
 typedef struct sent_packet {
     uint32_t ssrc, ts;
@@ -386,14 +106,6 @@ static size_t make_packet(uint8_t *buf, bool video, int i, sent_packet *s)
     return 12 + plen;
 }
 
-static int count_rx(const client *c, uint32_t ssrc)
-{
-    int n = 0;
-    for (int i = 0; i < c->n_rx; i++)
-        n += c->rx[i].ssrc == ssrc;
-    return n;
-}
-
 static bool media_arrived(void)
 {
     return count_rx(&cb_, B_VIDEO) >= N_VIDEO - 1 && count_rx(&cb_, B_AUDIO) >= N_AUDIO;
@@ -424,26 +136,15 @@ static bool never(void)
 
 TEST(setup_and_connect)
 {
-    char err[128];
-    REQUIRE(uv_loop_init(&loop) == 0);
-    REQUIRE((sfu_cert = parley_cert_generate(0, err, sizeof err)) != NULL);
-    parley_udp_config uc = {.bind_address = "127.0.0.1"};
-    REQUIRE((port = parley_udp_open(&loop, &uc, &parley_peer_udp_callbacks, err, sizeof err)) != NULL);
-    uv_ip4_addr("127.0.0.1", parley_udp_port(port), &sfu_addr);
     parley_router_config rc = {.sfu_ssrc = SFU_SSRC, .pli_interval_ms = 100,
                                .report_interval_ms = REPORT_MS};
-    REQUIRE((router = parley_router_new(&loop, &rc)) != NULL);
+    REQUIRE(mc_setup(&rc) == 0);
     client *cs[2] = {&ca, &cb_};
     for (int i = 0; i < 2; i++) {
         client *c = cs[i];
-        REQUIRE(client_open(c) == 0);
-        parley_peer_config pc = {.cert = sfu_cert, .remote_fingerprint = parley_cert_fingerprint(c->cert),
-                                 .remote_ufrag = c->ufrag, .remote_pwd = c->pwd};
-        parley_peer_callbacks pcb = {sfu_state, sfu_rtp, sfu_rtcp, c};
-        REQUIRE((c->peer = parley_peer_new(&loop, port, &pc, &pcb, err, sizeof err)) != NULL);
+        REQUIRE(mc_client_start(c) == 0);
         CHECK(strcmp(parley_peer_fingerprint(c->peer), parley_cert_fingerprint(sfu_cert)) == 0);
         CHECK(parley_peer_get_state(c->peer) == PARLEY_PEER_CONNECTING);
-        client_check(c);
     }
     CHECK(run_until(both_connected, 3000));
     CHECK(ca.ice_ok && cb_.ice_ok);
@@ -781,7 +482,10 @@ TEST(nack_to_publisher_and_retransmission_forwarded)
     const sent_packet *s = &sent_video[LOST_VIDEO];
     CHECK(r->plen == s->plen && memcmp(r->payload, s->payload, s->plen) == 0);
 
-    /* the RRs: the video gap was filled, two audio packets stay lost */
+    /* the RRs: the video gap was filled, two audio packets stay lost (an RR
+     * sent before the resend arrived does not count) */
+    memset(&ca.rr_video, 0, sizeof ca.rr_video);
+    memset(&ca.rr_audio, 0, sizeof ca.rr_audio);
     CHECK(run_until(loss_reported, 2000));
     CHECKF(ca.rr_video.cumulative_lost == 0, "%d", ca.rr_video.cumulative_lost);
     CHECKF(ca.rr_audio.cumulative_lost == 2, "%d", ca.rr_audio.cumulative_lost);
@@ -913,14 +617,7 @@ TEST(close_and_teardown)
     parley_router_free(router);
     if (port)
         parley_udp_close(port);
-    for (int i = 0; i < 2; i++) {
-        client *c = cs[i];
-        parley_dtls_free(c->dtls);
-        parley_srtp_free(c->srtp);
-        parley_cert_free(c->cert);
-        if (c->h.loop)
-            uv_close((uv_handle_t *)&c->h, NULL);
-    }
+    mc_clients_close();
     parley_cert_free(sfu_cert);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&loop) == 0);

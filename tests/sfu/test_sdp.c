@@ -192,11 +192,13 @@ TEST(chrome_answer_vp8)
     REQUIRE(vm->n_codecs == 1);
     CHECK(vm->codecs[0].pt == 96 && strcmp(vm->codecs[0].name, "VP8") == 0 && vm->codecs[0].clock == 90000);
     CHECK(vm->codecs[0].fmtp[0] == '\0');
-    CHECK(vm->codecs[0].fb == (PARLEY_SDP_FB_NACK | PARLEY_SDP_FB_NACK_PLI | PARLEY_SDP_FB_CCM_FIR));
+    /* goog-remb: the publisher acts on the SFU's REMB; transport-cc stays out */
+    CHECK(vm->codecs[0].fb == (PARLEY_SDP_FB_NACK | PARLEY_SDP_FB_NACK_PLI | PARLEY_SDP_FB_CCM_FIR |
+                               PARLEY_SDP_FB_GOOG_REMB));
     CHECK(vm->n_extmaps == 1);
     CHECK(strstr(a.text, "\r\na=ice-lite\r\n") != NULL);
     CHECK(strstr(a.text, "c=IN IP4 198.51.100.10\r\n") != NULL);
-    CHECK(strstr(a.text, "goog-remb") == NULL && strstr(a.text, "transport-cc") == NULL);
+    CHECK(strstr(a.text, "a=rtcp-fb:96 goog-remb\r\n") != NULL && strstr(a.text, "transport-cc") == NULL);
     parley_sdp_free(ans);
     parley_sdp_answer_free(&a);
     parley_sdp_answer_free(&a); /* twice is fine */
@@ -253,8 +255,62 @@ TEST(chrome_simulcast_recorded)
     parley_sdp_answer a;
     REQUIRE(parley_sdp_answer_build(s, &l, &a, err, sizeof err) == 0);
     CHECK(a.video && !a.audio && a.media[0].ssrc == 0);
+    /* simulcast: three layers lowest first, their SSRCs to learn from the RID
+     * extension; no RTX taken, so no repaired-rtp-stream-id */
+    const parley_sdp_choice *ch = &a.media[0];
+    REQUIRE(ch->n_layers == 3);
+    CHECK(strcmp(ch->layers[0], "q") == 0 && strcmp(ch->layers[1], "h") == 0 &&
+          strcmp(ch->layers[2], "f") == 0);
+    CHECK(ch->rid_ext_id == 10 && ch->rrid_ext_id == 0);
+    CHECK(strstr(a.text, "a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\n") != NULL);
+    CHECK(strstr(a.text, "a=simulcast:recv q;h;f\r\n") != NULL);
+    CHECK(strstr(a.text, "a=extmap:10 " PARLEY_SDP_EXT_RID "\r\n") != NULL);
+    CHECK(strstr(a.text, "repaired-rtp-stream-id") == NULL);
+    parley_sdp *back = NULL;
+    CHECKF(parley_sdp_parse(a.text, a.len, &back, err, sizeof err) == 0, "%s", err);
+    CHECK(back && back->media[0].n_rids == 3 && !back->media[0].rids[0].send);
+    CHECK(back && strcmp(back->media[0].simulcast, "recv q;h;f") == 0);
+    parley_sdp_free(back);
+    parley_sdp_answer_free(&a);
+    /* with RTX: the repaired stream's extension too */
+    l.video_rtx = true;
+    REQUIRE(parley_sdp_answer_build(s, &l, &a, err, sizeof err) == 0);
+    CHECK(a.media[0].rtx_pt == 97 && a.media[0].rrid_ext_id == 11);
+    CHECK(strstr(a.text, "a=extmap:11 " PARLEY_SDP_EXT_RRID "\r\n") != NULL);
     parley_sdp_answer_free(&a);
     parley_sdp_free(s);
+    /* paused and alternative layers, an unknown rid, one layer, no extension */
+    static const struct {
+        const char *rids, *sim, *ext;
+        size_t n;
+        const char *first;
+    } cases[] = {
+        {"a=rid:a send\r\na=rid:b send\r\na=rid:c send\r\n", "send ~a;b,c;x", PARLEY_SDP_EXT_RID, 2, "a"},
+        {"a=rid:a send\r\n", "send a", PARLEY_SDP_EXT_RID, 0, NULL},
+        {"a=rid:a send\r\na=rid:b send\r\n", "send a;b", PARLEY_SDP_EXT_MID, 0, NULL},
+        {"a=rid:a recv\r\na=rid:b recv\r\n", "send a;b", PARLEY_SDP_EXT_RID, 0, NULL},
+        {"a=rid:a send\r\na=rid:b send\r\na=rid:c send\r\na=rid:d send\r\n", "send a;b;c;d",
+         PARLEY_SDP_EXT_RID, 3, "a"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE v\r\n"
+                 "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+                 "a=fingerprint:sha-256 " FP "\r\na=setup:actpass\r\n"
+                 "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\na=sendonly\r\n"
+                 "a=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\na=extmap:3 %s\r\n%sa=simulcast:%s\r\n",
+                 cases[i].ext, cases[i].rids, cases[i].sim);
+        parley_sdp *o = NULL;
+        REQUIRE(parley_sdp_parse(text, strlen(text), &o, err, sizeof err) == 0);
+        int rc2 = parley_sdp_answer_build(o, &l, &a, err, sizeof err);
+        CHECKF(a.n_media == 1 && a.media[0].n_layers == cases[i].n, "case %zu: rc %d, %zu layers", i, rc2,
+               a.n_media ? a.media[0].n_layers : 0);
+        if (cases[i].first && a.n_media)
+            CHECKF(strcmp(a.media[0].layers[0], cases[i].first) == 0, "case %zu", i);
+        parley_sdp_answer_free(&a);
+        parley_sdp_free(o);
+    }
 }
 
 static const char SIM_OFFER[] =
