@@ -15,7 +15,7 @@ run_pkgs=(
   libsrtp2-dev zlib1g-dev libogg-dev
 )
 test_pkgs=(
-  nodejs python3-websockets chromium ffmpeg
+  nodejs python3-websockets chromium ffmpeg iproute2
 )
 fuzz_pkgs=(
   clang libclang-rt-14-dev

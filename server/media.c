@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/rand.h>
 
@@ -93,6 +94,10 @@ int media_start(char *err, size_t errlen)
         media_stop();
         return -1;
     }
+    int rcvbuf, sndbuf;
+    parley_udp_buffer_sizes(media.udp, &rcvbuf, &sndbuf);
+    parley_log(PARLEY_LOG_INFO, NULL, "media port %d: socket buffers %d bytes receive, %d send",
+               (int)parley_udp_port(media.udp), rcvbuf, sndbuf);
     if (!(media.router = parley_router_new(&server.loop, NULL))) {
         snprintf(err, errlen, "cannot make the media router");
         media_stop();
@@ -181,7 +186,18 @@ int media_set_remote(mpeer *m, const parley_sdp_transport *t)
 {
     char fp[PARLEY_SDP_TEXT_LEN + 32];
     snprintf(fp, sizeof fp, "%s %s", t->fingerprint_alg, t->fingerprint);
-    return parley_peer_set_remote(m->peer, t->ice_ufrag, t->ice_pwd, fp);
+    if (parley_peer_set_remote(m->peer, t->ice_ufrag, t->ice_pwd, fp))
+        return -1;
+    snprintf(m->remote_ufrag, sizeof m->remote_ufrag, "%s", t->ice_ufrag);
+    snprintf(m->remote_fp, sizeof m->remote_fp, "%s", fp);
+    return 0;
+}
+
+bool media_same_fingerprint(const mpeer *m, const parley_sdp_transport *t)
+{
+    char fp[PARLEY_SDP_TEXT_LEN + 32];
+    snprintf(fp, sizeof fp, "%s %s", t->fingerprint_alg, t->fingerprint);
+    return !strcasecmp(fp, m->remote_fp);
 }
 
 mpeer *media_find(const participant *p, const participant *target)
@@ -243,6 +259,85 @@ json_t *media_stream_enabled(const mpeer *m, size_t i)
                      "source", m->t[i].source);
 }
 
+/* Whether the offer's answer ans receives the tracks of publication m:
+ * the same m-lines, and on them the same mids, kinds, codecs, SSRCs (or
+ * simulcast layers' rids) and sources. */
+static bool same_tracks(const mpeer *m, const parley_sdp_answer *ans, json_t *sources)
+{
+    if (ans->n_media != m->n_mlines)
+        return false;
+    size_t k = 0;
+    for (size_t i = 0; i < ans->n_media; i++) {
+        const parley_sdp_choice *ch = &ans->media[i];
+        if (!ch->receiving || (!ch->ssrc && !ch->n_layers) ||
+            (ch->kind != PARLEY_SDP_AUDIO && ch->kind != PARLEY_SDP_VIDEO))
+            continue;
+        if (k >= m->n)
+            return false;
+        const mtrack *t = &m->t[k++];
+        const char *source = track_source(sources, ch->mid, ch->kind);
+        if (t->kind != ch->kind || strcmp(t->mid, ch->mid) || t->layers != ch->n_layers ||
+            (!ch->n_layers && t->ssrc != ch->ssrc) || t->codec.pt != ch->codec.pt ||
+            strcasecmp(t->codec.name, ch->codec.name) || !source || strcmp(source, t->source))
+            return false;
+        for (size_t l = 0; l < t->layers; l++)
+            if (strcmp(t->rids[l], ch->layers[l]))
+                return false;
+    }
+    return k == m->n;
+}
+
+/* A publish-offer from a participant who publishes already is an ICE
+ * restart when it offers the same tracks (same_tracks) with the fingerprint
+ * of the DTLS association and a new ice-ufrag: the peer gets new local
+ * credentials and the offer's, and the answer is built as the first was.
+ * DTLS, SRTP, the router's tracks and the subscriptions carry on; nobody
+ * is told anything. False, with nothing sent, when the offer is not one. */
+static bool publish_restart(conn *c, mpeer *m, json_t *msg, const char *text, const char *id)
+{
+    json_t *sources = json_object_get(msg, "sources");
+    if (m->ended || (sources && !json_is_object(sources)))
+        return false;
+    char err[256];
+    parley_sdp *offer = NULL;
+    if (parley_sdp_parse(text, strlen(text), &offer, err, sizeof err))
+        return false;
+    const char *addr[1] = {media.advertise};
+    parley_sdp_local local;
+    media_local_of(m, &local, addr);
+    parley_sdp_answer ans = {0};
+    bool restart = parley_sdp_answer_build(offer, &local, &ans, err, sizeof err) == 0 &&
+                   media_same_fingerprint(m, &ans.remote) &&
+                   strcmp(ans.remote.ice_ufrag, m->remote_ufrag) != 0 &&
+                   same_tracks(m, &ans, sources);
+    parley_sdp_transport remote = ans.remote;
+    parley_sdp_answer_free(&ans);
+    if (!restart) {
+        parley_sdp_free(offer);
+        return false;
+    }
+    int rc = parley_peer_restart_ice(m->peer, remote.ice_ufrag, remote.ice_pwd);
+    if (rc == 0) {
+        media_local_of(m, &local, addr); /* the new local credentials */
+        memset(&ans, 0, sizeof ans);
+        rc = parley_sdp_answer_build(offer, &local, &ans, err, sizeof err);
+    }
+    parley_sdp_free(offer);
+    if (rc) {
+        parley_sdp_answer_free(&ans);
+        sig_error(c, PARLEY_ERR_MEDIA_ENDPOINT_ERROR_CODE, id, "the ICE restart was refused");
+        return true;
+    }
+    snprintf(m->remote_ufrag, sizeof m->remote_ufrag, "%s", remote.ice_ufrag);
+    m->stale = false;
+    parley_log(PARLEY_LOG_INFO, NULL, "media peer of %s: ICE restart", m->p->id);
+    media_candidates_clear(m->p);
+    sig_reply(c, id, json_pack("{s:s}", "sdp", ans.text));
+    parley_sdp_answer_free(&ans);
+    media_connect_deadline(m); /* restarted before it ever connected */
+    return true;
+}
+
 void handle_publish_offer(conn *c, json_t *msg, const char *id)
 {
     participant *p = c->p;
@@ -253,10 +348,27 @@ void handle_publish_offer(conn *c, json_t *msg, const char *id)
         sig_error(c, PARLEY_ERR_USER_GENERIC_ERROR_CODE, id, "a VIEWER does not publish");
         return;
     }
+    json_t *restart = json_object_get(msg, "iceRestart");
+    if (restart && !json_is_boolean(restart)) {
+        sig_error(c, PARLEY_ERR_TRANSPORT_ERROR_CODE, id, "iceRestart must be true or false");
+        return;
+    }
     mpeer *old = media_find(p, NULL);
+    if (old && publish_restart(c, old, msg, text, id))
+        return;
+    if (json_is_true(restart)) {
+        /* meant for a publication the server no longer holds, or changed:
+         * taken as a new one, it would wait for a DTLS handshake that the
+         * client, keeping its association, never starts */
+        sig_error(c, PARLEY_ERR_MEDIA_ENDPOINT_ERROR_CODE, id,
+                  old ? "not an ICE restart of this participant's publication"
+                      : "no publication to restart ICE of");
+        return;
+    }
     if (old && !old->stale) {
         sig_error(c, PARLEY_ERR_MEDIA_ENDPOINT_ERROR_CODE, id,
-                  "this participant already publishes (unpublish first)");
+                  "this participant already publishes (unpublish first: a live "
+                  "publication takes no re-offer but an ICE restart)");
         return;
     }
     if (old) {
@@ -349,9 +461,12 @@ void handle_publish_offer(conn *c, json_t *msg, const char *id)
         snprintf(t->mid, sizeof t->mid, "%s", ch->mid);
         t->ssrc = ssrc;
         t->layers = ch->n_layers;
+        for (size_t k = 0; k < ch->n_layers; k++)
+            snprintf(t->rids[k], sizeof t->rids[k], "%s", ch->layers[k]);
         t->codec = ch->codec;
         t->source = source;
     }
+    m->n_mlines = ans.n_media;
     if (!rc && !m->n) {
         rc = -1;
         sig_error(c, PARLEY_ERR_USER_NOT_STREAMING_ERROR_CODE, id,

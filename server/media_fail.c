@@ -66,14 +66,15 @@ void media_participant_gone(participant *p)
 void media_participant_reconnected(participant *p)
 {
     /* The client cannot know which exchanges of the old connection
-     * completed: a subscription still waiting for its answer ends (its
-     * offer may be lost), the completed ones carry on but are stale, so
+     * completed: a subscription still waiting for its answer (or for the
+     * answer to an ICE restart's offer) ends (its offer may be lost), the
+     * completed ones carry on but are stale, so
      * that a new publish-offer or subscribe replaces them instead of
      * answering 303. Then p is told the streams to subscribe to. */
     mpeer *m = media.peers;
     while (m) {
         mpeer *next = m->next;
-        if (m->p == p && m->target && !m->answered) {
+        if (m->p == p && m->target && (!m->answered || m->restarting)) {
             mpeer_free(m);
             next = media.peers;
         } else if (m->p == p) {

@@ -32,6 +32,7 @@ typedef struct mtrack {
     char mid[PARLEY_SDP_TOKEN_LEN];
     uint32_t ssrc;      /* simulcast: the router's id of the track */
     size_t layers;      /* simulcast layers, lowest first; 0: none */
+    char rids[PARLEY_SDP_MAX_LAYERS][PARLEY_SDP_TOKEN_LEN]; /* their rids */
     parley_sdp_codec codec;
     const char *source; /* "camera", "microphone" or "screen" (static) */
 } mtrack;
@@ -45,16 +46,21 @@ typedef struct mpeer {
     parley_peer *peer;
     size_t n;
     mtrack t[MEDIA_MAX_TRACKS];
+    size_t n_mlines; /* publications: the offer's m-lines (ICE restart) */
     /* subscriptions: the offer's tracks, its strings, the answer timer */
     parley_sdp_track st[MEDIA_MAX_TRACKS];
     char mids[MEDIA_MAX_TRACKS][24];
     char track_ids[MEDIA_MAX_TRACKS][PARLEY_SDP_TOKEN_LEN];
     uint32_t out_ssrc[MEDIA_MAX_TRACKS];
     bool answered;
+    bool restarting; /* subscriptions: an ICE restart's offer awaits its answer */
     bool stale;      /* made over a connection p has since replaced (reconnect) */
     bool connecting; /* timer is the deadline for ICE (media_connect_deadline) */
     bool ended;      /* the peer failed: timer is its end (media_peer_ended) */
     ptimer *timer;
+    /* the remote's ICE ufrag and fingerprint, as last set (ICE restart) */
+    char remote_ufrag[PARLEY_SDP_ICE_LEN + 1];
+    char remote_fp[PARLEY_SDP_TEXT_LEN + 32];
 } mpeer;
 
 /* Trickled candidates per participant: only counted (ICE-lite). */
@@ -82,6 +88,8 @@ void mpeer_free(mpeer *m);
 mpeer *media_find(const participant *p, const participant *target);
 void media_local_of(const mpeer *m, parley_sdp_local *l, const char *const *addr);
 int media_set_remote(mpeer *m, const parley_sdp_transport *t);
+/* Whether t has the fingerprint m's DTLS association was made with. */
+bool media_same_fingerprint(const mpeer *m, const parley_sdp_transport *t);
 void media_candidates_clear(const participant *p);
 /* An error to p outside any request (p may be disconnected). */
 void media_tell(participant *p, int code, const char *hint);

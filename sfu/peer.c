@@ -285,3 +285,16 @@ int parley_peer_set_remote(parley_peer *p, const char *ufrag, const char *pwd,
         return -1;
     return parley_dtls_set_remote_fingerprint(p->dtls, fingerprint) ? -1 : 0;
 }
+
+int parley_peer_restart_ice(parley_peer *p, const char *ufrag, const char *pwd)
+{
+    if (!p || !p->up || p->state == PARLEY_PEER_FAILED || p->state == PARLEY_PEER_CLOSED)
+        return -1;
+    if (ufrag && (!pwd || !*ufrag || !*pwd || strlen(ufrag) > PARLEY_ICE_REMOTE_MAX ||
+                  strlen(pwd) > PARLEY_ICE_REMOTE_MAX || strchr(ufrag, ':')))
+        return -1; /* refused before anything changes */
+    if (parley_udp_peer_restart(p->udp, p->up))
+        return -1;
+    return !ufrag || parley_ice_set_remote(parley_udp_peer_ice(p->up), ufrag, pwd,
+                                           (int64_t)uv_now(p->loop)) == 0 ? 0 : -1;
+}

@@ -107,6 +107,12 @@ int parley_peer_send_rtcp(parley_peer *p, uint8_t *pkt, size_t len, size_t cap);
  * offer made before the remote's answer). 0, or -1 when refused. */
 int parley_peer_set_remote(parley_peer *p, const char *ufrag, const char *pwd,
                            const char *fingerprint);
+/* ICE restart: new local ICE credentials (the old ones still answered
+ * until the remote uses the new) and the remote's new ufrag and pwd (NULL
+ * ufrag: they come later through parley_peer_set_remote). DTLS and SRTP
+ * carry on, as does the selected address until checks move it. 0, or -1
+ * when refused (bad credentials, the peer failed or closed). */
+int parley_peer_restart_ice(parley_peer *p, const char *ufrag, const char *pwd);
 void parley_peer_get_counters(const parley_peer *p, parley_peer_counters *out);
 
 #endif

@@ -6,12 +6,29 @@
  * restart, previous). STUN requests are routed by their USERNAME, everything
  * else by address. A peer removed from inside a callback is unlinked at once
  * and freed when the loop is back in udp.c, so no callback can pull a peer or
- * an agent out from under the code that called it. */
+ * an agent out from under the code that called it.
+ *
+ * Sending in batches. Forwarding one received packet sends it to every
+ * subscriber of its track, all from inside the receive callback. While a
+ * callback path is running (busy > 0), parley_udp_send copies each datagram
+ * and its destination into the port's queue instead of making a system call;
+ * the queue goes out with sendmmsg(2) when the outermost callback returns or
+ * when it holds BATCH datagrams. The caller's buffer is never kept (the
+ * router reuses one scratch buffer for every subscriber). Outside callbacks,
+ * and where sendmmsg is not available, every datagram is sent at once. A
+ * datagram the kernel refuses at the flush is counted in send_errors, like
+ * one refused at once; parley_udp_send has already returned 0 for it.
+ *
+ * Socket buffers: SOCK_BUF for receiving and sending (the kernel caps them at
+ * net.core.rmem_max / wmem_max); the default receive buffer overflows under a
+ * burst of publishers' packets while the loop is busy forwarding. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <openssl/rand.h>
 
 #include "stun.h"
@@ -20,6 +37,21 @@
 #define RECV_BUF 65536
 #define KEY_MAX 20
 #define TICK_MS 1000
+#define SOCK_BUF (4 * 1024 * 1024)
+
+#if defined(__linux__) && defined(MSG_WAITFORONE)
+#define HAVE_SENDMMSG 1
+#define BATCH 64
+#define SLOT 2048 /* larger datagrams are sent at once */
+
+typedef struct out_queue {
+    unsigned n;
+    struct mmsghdr m[BATCH];
+    struct iovec iov[BATCH];
+    struct sockaddr_storage to[BATCH];
+    uint8_t data[BATCH][SLOT];
+} out_queue;
+#endif
 
 typedef struct entry {
     struct entry *next;
@@ -46,6 +78,14 @@ struct parley_udp_peer {
     char old_ufrag[PARLEY_ICE_UFRAG_LEN + 1];
     addr_key addrs[PARLEY_UDP_ADDRS_PER_PEER];
     int naddrs, next_addr;
+    /* The agent's selected address, ready for the socket (v4-mapped on an
+     * IPv6 one), kept so that sending does not ask the agent each time. The
+     * selection only changes inside parley_ice_handle, parley_ice_tick and
+     * parley_ice_restart, all called from this file, and with the agent's state
+     * (parley_ice_close): refresh_selected follows each of them. */
+    bool has_sel;
+    socklen_t sel_len;
+    struct sockaddr_storage sel;
     bool dead;
     parley_udp_peer *prev, *next;
 };
@@ -65,6 +105,11 @@ struct parley_udp {
     int busy;            /* > 0 while inside a callback path */
     bool has_dead;
     int open_handles;
+    int fd;              /* the socket's descriptor, -1 once closed */
+    int rcvbuf, sndbuf;  /* the sizes the kernel reports */
+#ifdef HAVE_SENDMMSG
+    out_queue *q;
+#endif
     uint8_t rbuf[RECV_BUF];
 };
 
@@ -212,20 +257,37 @@ static void learn_addr(parley_udp *u, parley_udp_peer *p, const struct sockaddr 
 
 /* ---- sending ---- */
 
+/* An IPv4 destination becomes v4-mapped on an IPv6 socket, in place;
+ * false when the socket cannot reach it. */
+static bool map_addr(const parley_udp *u, struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET && u->family == AF_INET6) {
+        struct sockaddr_in s4;
+        memcpy(&s4, ss, sizeof s4);
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        memset(s6, 0, sizeof *s6);
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = s4.sin_port;
+        s6->sin6_addr.s6_addr[10] = s6->sin6_addr.s6_addr[11] = 0xff;
+        memcpy(s6->sin6_addr.s6_addr + 12, &s4.sin_addr, 4);
+    }
+    return ss->ss_family == u->family;
+}
+
+static void refresh_selected(parley_udp *u, parley_udp_peer *p)
+{
+    p->has_sel = parley_ice_selected(p->ice, &p->sel) && map_addr(u, &p->sel);
+    p->sel_len = p->sel.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
 static int send_to(parley_udp *u, const uint8_t *data, size_t len, const struct sockaddr *to)
 {
-    struct sockaddr_in6 mapped;
-    if (to->sa_family == AF_INET && u->family == AF_INET6) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)to;
-        memset(&mapped, 0, sizeof mapped);
-        mapped.sin6_family = AF_INET6;
-        mapped.sin6_port = s4->sin_port;
-        mapped.sin6_addr.s6_addr[10] = mapped.sin6_addr.s6_addr[11] = 0xff;
-        memcpy(mapped.sin6_addr.s6_addr + 12, &s4->sin_addr, 4);
-        to = (const struct sockaddr *)&mapped;
-    }
+    struct sockaddr_storage dst;
+    memset(&dst, 0, sizeof dst);
+    memcpy(&dst, to, to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-    int r = to->sa_family == u->family ? uv_udp_try_send(&u->handle, &b, 1, to) : UV_EAFNOSUPPORT;
+    int r = map_addr(u, &dst) ? uv_udp_try_send(&u->handle, &b, 1, (const struct sockaddr *)&dst)
+                              : UV_EAFNOSUPPORT;
     if (r < 0 || (size_t)r != len) {
         u->c.send_errors++;
         return -1;
@@ -234,14 +296,93 @@ static int send_to(parley_udp *u, const uint8_t *data, size_t len, const struct 
     return 0;
 }
 
+#ifdef HAVE_SENDMMSG
+/* Send what the queue holds: sendmmsg stops at the first datagram refused,
+ * which is counted and skipped; a full socket buffer drops the rest. */
+static void flush(parley_udp *u)
+{
+    out_queue *q = u->q;
+    if (!q || !q->n)
+        return;
+    unsigned n = q->n, at = 0;
+    q->n = 0;
+    if (u->fd < 0) {
+        u->c.send_errors += n;
+        return;
+    }
+    while (at < n) {
+        int r = sendmmsg(u->fd, q->m + at, n - at, 0);
+        if (r > 0) {
+            u->c.sent += (uint64_t)r;
+            at += (unsigned)r;
+        } else if (r < 0 && errno == EINTR) {
+            continue;
+        } else if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+            u->c.send_errors++; /* this one datagram (its address, its size) */
+            at++;
+        } else {
+            u->c.send_errors += n - at;
+            break;
+        }
+    }
+}
+
+/* Queue a datagram for the peer's selected address; false when it must be
+ * sent at once instead (no queue, not inside a callback, too large). */
+static bool queue(parley_udp *u, parley_udp_peer *p, const uint8_t *data, size_t len, int *rc)
+{
+    out_queue *q = u->q;
+    if (!q || !u->busy || len > SLOT || u->fd < 0)
+        return false;
+    unsigned i = q->n;
+    struct sockaddr_storage *to = &q->to[i];
+    memcpy(to, &p->sel, p->sel_len);
+    memcpy(q->data[i], data, len);
+    q->iov[i].iov_base = q->data[i];
+    q->iov[i].iov_len = len;
+    memset(&q->m[i], 0, sizeof q->m[i]);
+    q->m[i].msg_hdr.msg_name = to;
+    q->m[i].msg_hdr.msg_namelen = p->sel_len;
+    q->m[i].msg_hdr.msg_iov = &q->iov[i];
+    q->m[i].msg_hdr.msg_iovlen = 1;
+    if (++q->n == BATCH)
+        flush(u);
+    *rc = 0;
+    return true;
+}
+#else
+static void flush(parley_udp *u)
+{
+    (void)u;
+}
+#endif
+
 int parley_udp_send(parley_udp *u, parley_udp_peer *p, const uint8_t *data, size_t len)
 {
-    struct sockaddr_storage to;
-    if (!p || p->dead || !parley_ice_selected(p->ice, &to)) {
+    if (!p || p->dead || !p->has_sel) {
         u->c.send_errors++;
         return -1;
     }
-    return send_to(u, data, len, (const struct sockaddr *)&to);
+#ifdef HAVE_SENDMMSG
+    int rc;
+    if (queue(u, p, data, len, &rc))
+        return rc;
+#endif
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    int r = uv_udp_try_send(&u->handle, &b, 1, (const struct sockaddr *)&p->sel);
+    if (r < 0 || (size_t)r != len) {
+        u->c.send_errors++;
+        return -1;
+    }
+    u->c.sent++;
+    return 0;
+}
+
+/* The end of a callback path: the queue goes out with the outermost one. */
+static void leave(parley_udp *u)
+{
+    if (--u->busy == 0)
+        flush(u);
 }
 
 /* ---- peers ---- */
@@ -250,6 +391,7 @@ static void on_ice_state(parley_ice_agent *a, parley_ice_state s, void *arg)
 {
     (void)a;
     parley_udp_peer *p = arg;
+    refresh_selected(p->u, p);
     if (!p->dead && p->u->cb.on_state)
         p->u->cb.on_state(p, p->owner, s);
 }
@@ -350,7 +492,8 @@ int parley_udp_peer_restart(parley_udp *u, parley_udp_peer *p)
     p->old_ufrag[0] = '\0';
     u->busy++;
     int r = parley_ice_restart(p->ice, (int64_t)uv_now(u->loop));
-    u->busy--;
+    refresh_selected(u, p);
+    leave(u);
     if (r == 0) {
         const char *prev = parley_ice_previous_ufrag(p->ice);
         if (prev)
@@ -393,6 +536,7 @@ static void on_stun(parley_udp *u, const uint8_t *d, size_t n, const struct sock
     size_t rlen = 0;
     parley_ice_result r =
         parley_ice_handle(p->ice, d, n, from, (int64_t)uv_now(u->loop), resp, sizeof resp, &rlen);
+    refresh_selected(u, p);
     if (rlen)
         send_to(u, resp, rlen, from);
     if (p->dead)
@@ -454,7 +598,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     } else {
         u->c.drop_garbage++;
     }
-    u->busy--;
+    leave(u);
     reap(u);
 }
 
@@ -464,9 +608,11 @@ static void on_tick(uv_timer_t *t)
     int64_t now = (int64_t)uv_now(u->loop);
     u->busy++;
     for (parley_udp_peer *p = u->peers; p; p = p->next)
-        if (!p->dead)
+        if (!p->dead) {
             parley_ice_tick(p->ice, now);
-    u->busy--;
+            refresh_selected(u, p);
+        }
+    leave(u);
     reap(u);
 }
 
@@ -475,8 +621,12 @@ static void on_tick(uv_timer_t *t)
 static void on_closed(uv_handle_t *h)
 {
     parley_udp *u = h->data;
-    if (--u->open_handles == 0)
+    if (--u->open_handles == 0) {
+#ifdef HAVE_SENDMMSG
+        free(u->q);
+#endif
         free(u);
+    }
 }
 
 parley_udp *parley_udp_open(uv_loop_t *loop, const parley_udp_config *cfg,
@@ -508,9 +658,18 @@ parley_udp *parley_udp_open(uv_loop_t *loop, const parley_udp_config *cfg,
     if (RAND_bytes((unsigned char *)&u->seed, sizeof u->seed) != 1)
         u->seed = (uint64_t)(uintptr_t)u;
     u->family = ss.ss_family;
+    u->fd = -1;
+#ifdef HAVE_SENDMMSG
+    u->q = malloc(sizeof *u->q); /* without it, every datagram is sent at once */
+    if (u->q)
+        u->q->n = 0;
+#endif
     u->handle.data = u->timer.data = u;
     if ((r = uv_udp_init(loop, &u->handle))) {
         snprintf(err, errlen, "uv_udp_init: %s", uv_strerror(r));
+#ifdef HAVE_SENDMMSG
+        free(u->q);
+#endif
         free(u);
         return NULL;
     }
@@ -521,6 +680,19 @@ parley_udp *parley_udp_open(uv_loop_t *loop, const parley_udp_config *cfg,
         uv_close((uv_handle_t *)&u->handle, on_closed);
         return NULL;
     }
+    uv_os_fd_t fd;
+    if (uv_fileno((const uv_handle_t *)&u->handle, &fd) == 0)
+        u->fd = fd;
+    int size = SOCK_BUF;
+    uv_recv_buffer_size((uv_handle_t *)&u->handle, &size); /* best effort: capped by the kernel */
+    size = SOCK_BUF;
+    uv_send_buffer_size((uv_handle_t *)&u->handle, &size);
+    size = 0;
+    if (uv_recv_buffer_size((uv_handle_t *)&u->handle, &size) == 0)
+        u->rcvbuf = size;
+    size = 0;
+    if (uv_send_buffer_size((uv_handle_t *)&u->handle, &size) == 0)
+        u->sndbuf = size;
     struct sockaddr_storage bound;
     int blen = sizeof bound;
     if (uv_udp_getsockname(&u->handle, (struct sockaddr *)&bound, &blen) == 0)
@@ -545,6 +717,13 @@ void parley_udp_close(parley_udp *u)
     }
     table_free(&u->by_addr);
     table_free(&u->by_ufrag);
+#ifdef HAVE_SENDMMSG
+    if (u->q) { /* closed from inside a callback: what it queued is dropped */
+        u->c.send_errors += u->q->n;
+        u->q->n = 0;
+    }
+#endif
+    u->fd = -1;
     uv_udp_recv_stop(&u->handle);
     if (u->open_handles == 2)
         uv_close((uv_handle_t *)&u->timer, on_closed);
@@ -559,6 +738,12 @@ uint16_t parley_udp_port(const parley_udp *u)
 const char *parley_udp_advertised(const parley_udp *u)
 {
     return u->advertised[0] ? u->advertised : NULL;
+}
+
+void parley_udp_buffer_sizes(const parley_udp *u, int *recv, int *send)
+{
+    *recv = u->rcvbuf;
+    *send = u->sndbuf;
 }
 
 void parley_udp_get_counters(const parley_udp *u, parley_udp_counters *out)

@@ -14,8 +14,10 @@
  *
  * Threads: everything runs on the loop thread; no function may be called
  * from another thread. Buffers: one receive buffer per port, reused; the
- * callbacks' data is valid only during the callback. Sending uses
- * uv_udp_try_send (no copy, no queue): a full socket buffer drops the
+ * callbacks' data is valid only during the callback. Sending from inside
+ * one of the port's callbacks copies the datagram into the port's queue,
+ * sent with sendmmsg when the callback returns (Linux); elsewhere it uses
+ * uv_udp_try_send at once. Either way a full socket buffer drops the
  * datagram and counts it, as media would be lost anyway.
  *
  * Ownership: the owner creates and destroys the port and its peers; a peer
@@ -75,6 +77,9 @@ void parley_udp_close(parley_udp *u);
 uint16_t parley_udp_port(const parley_udp *u);
 const char *parley_udp_advertised(const parley_udp *u);
 void parley_udp_get_counters(const parley_udp *u, parley_udp_counters *out);
+/* The socket's receive and send buffer sizes as the kernel reports them
+ * (Linux: twice what was granted); 0 when unknown. */
+void parley_udp_buffer_sizes(const parley_udp *u, int *recv, int *send);
 
 /* A new peer with its own ICE agent; owner is handed back in callbacks. */
 parley_udp_peer *parley_udp_peer_add(parley_udp *u, void *owner);

@@ -21,9 +21,10 @@
  * that, and CPU per subscriber-second is its inverse. Loss thus never makes a
  * subscriber look cheaper than it is.
  * Then the figures, one JSON line, and exit 0 only if nothing failed.
- * Signaling targets are loopback only; media goes only to candidates on this
- * machine (loopback first, else an address of its own interfaces, the one the
- * endpoints bind to with --media-address). */
+ * Signaling targets are loopback only. Media binds to and goes to loopback
+ * addresses only, or, inside a network namespace of the generator's own
+ * (bench/sfu/run.sh makes one for Janus), to that namespace's addresses:
+ * never to the machine's real interfaces. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -434,8 +435,9 @@ static const char usage_text[] =
     "  --room-ids A,B,...   Parley: one room id per publisher\n"
     "  --token T            Parley token (allow_join); or --apikey K --secret S to mint one\n"
     "  --janus-room-base B  Janus: publisher r is in room B + r (default 1000)\n"
-    "  --media-address A    the address the endpoints' UDP sockets bind to: 127.0.0.1 (default)\n"
-    "                       or another address of this machine's own interfaces\n"
+    "  --media-address A    the address the endpoints' UDP sockets bind to: 127.0.0.1 (default),\n"
+    "                       or, run inside a network namespace of its own (not the machine's,\n"
+    "                       no route out, as bench/sfu/run.sh makes), an address in it\n"
     "  --srtp both|gcm|cm   SRTP profiles offered in DTLS: both (default, AEAD_AES_128_GCM first, as\n"
     "                       browsers do), or only AEAD_AES_128_GCM, or only AES128_CM_SHA1_80\n"
     "  --server-pid PID     read the server's CPU and RSS from /proc\n"
@@ -583,8 +585,10 @@ int main(int argc, char **argv)
     }
     if (!sb.media_address)
         sb.media_address = "127.0.0.1";
-    if (!sb_is_local(sb.media_address))
-        return usage_error("--media-address must be an IPv4 address of this machine", sb.media_address);
+    if (!sb_media_address_allowed(sb.media_address))
+        return usage_error("--media-address must be a loopback address, or an address of a network namespace "
+                           "of the generator's own (not the machine's, no route out)",
+                           sb.media_address);
     sb.publishers = run.n_pub;
     sb.tag = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
     run.n = run.n_pub + run.n_sub;

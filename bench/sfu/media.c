@@ -1,7 +1,8 @@
 /* media.c - one endpoint's media connection, client side, from the media core.
  *
- * Each endpoint has its own UDP socket on 127.0.0.1 (received with recvmmsg),
- * its own ICE credentials, and the run's one certificate. ICE: the endpoint
+ * Each endpoint has its own UDP socket on --media-address (127.0.0.1 by
+ * default; received with recvmmsg), its own ICE credentials, and the run's
+ * one certificate. ICE: the endpoint
  * is the controlling agent and the servers are lite (Parley always, Janus as
  * the benchmark configures it): binding requests with USE-CANDIDATE every
  * 100 ms until one is answered, then one every 2.5 s for consent freshness;
@@ -15,6 +16,7 @@
  * Opus TOC byte) each payload carries its send time, 8 bytes of monotonic
  * nanoseconds, which subscribers subtract from their receive time. */
 #include <ifaddrs.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,10 +128,67 @@ static bool is_local(const struct in_addr *a)
     return yes;
 }
 
-bool sb_is_local(const char *address)
+/* The kernel's fixed inode number for the initial network namespace
+ * (PROC_NET_INIT_INO in include/linux/proc_ns.h). */
+#define NET_INIT_INO 0xEFFFFFF9u
+
+/* Whether the namespace's routing table (/proc/net/route or ipv6_route)
+ * has a default route or a route through a gateway: a way off its own
+ * links. IPv6's reject route on lo (RTF_REJECT) is not one. */
+static bool has_way_out(const char *path, bool v6)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return !v6; /* no IPv4 table: do not trust; no IPv6 at all: fine */
+    char line[512];
+    bool out = false;
+    while (!out && fgets(line, sizeof line, f)) {
+        if (v6) {
+            char dst[33], src[33], gw[33], dev[32];
+            unsigned plen, slen, metric, ref, use, flags;
+            if (sscanf(line, "%32s %x %32s %x %32s %x %x %x %x %31s", dst, &plen, src, &slen, gw, &metric, &ref,
+                       &use, &flags, dev) == 10)
+                out = !(flags & 0x0200) && (plen == 0 || strspn(gw, "0") != 32);
+        } else {
+            char dev[32];
+            unsigned dst, gw, flags, ref, use, metric, mask;
+            if (sscanf(line, "%31s %x %x %x %u %u %u %x", dev, &dst, &gw, &flags, &ref, &use, &metric, &mask) == 8)
+                out = mask == 0 || gw != 0;
+        }
+    }
+    fclose(f);
+    return out;
+}
+
+/* Whether this process runs in a network namespace of its own, such as the
+ * one bench/sfu/run.sh creates: not the machine's initial namespace (nor
+ * PID 1's, when that can be read), and with no route out of its own links
+ * (no default route, nothing through a gateway), so that whatever is sent
+ * to its addresses stays inside it. */
+static bool in_own_netns(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        struct stat self, init;
+        known = !stat("/proc/self/ns/net", &self) && self.st_ino != NET_INIT_INO &&
+                (stat("/proc/1/ns/net", &init) || self.st_ino != init.st_ino || self.st_dev != init.st_dev) &&
+                !has_way_out("/proc/net/route", false) && !has_way_out("/proc/net/ipv6_route", true);
+    }
+    return known;
+}
+
+/* Whether media may use address a: loopback always; another address only
+ * when it belongs to an interface of a network namespace of the
+ * generator's own, never to the machine's real interfaces. */
+static bool is_allowed(const struct in_addr *a)
+{
+    return ntohl(a->s_addr) >> 24 == 127 || (in_own_netns() && is_local(a));
+}
+
+bool sb_media_address_allowed(const char *address)
 {
     struct sockaddr_in a;
-    return !uv_ip4_addr(address, 0, &a) && is_local(&a.sin_addr);
+    return !uv_ip4_addr(address, 0, &a) && is_allowed(&a.sin_addr);
 }
 
 static void random_token(char *out, size_t len)
@@ -436,10 +495,12 @@ static int take_transport(sb_ep *e, const parley_sdp *s, const char *text, bool 
     snprintf(e->rpwd, sizeof e->rpwd, "%s", t->ice_pwd);
     snprintf(e->rfp, sizeof e->rfp, "%s %s", t->fingerprint_alg, t->fingerprint);
     e->dtls_server = answer && t->setup == PARLEY_SDP_SETUP_ACTIVE;
-    /* An IPv4 UDP candidate on this machine: a loopback one first, else an
-     * address of one of its own interfaces (Janus gathers no loopback
-     * candidate), which the kernel delivers over the loopback device too.
-     * Nothing is ever sent off the machine. */
+    /* An IPv4 UDP candidate: the endpoints' own address first, then a
+     * loopback one, then (only inside a network namespace of the
+     * generator's own, see is_allowed) another address of that namespace's
+     * interfaces: Janus gathers no loopback candidate, so bench/sfu/run.sh
+     * gives it a veth address inside a namespace it creates. Nothing is
+     * ever sent to the machine's real interfaces. */
     struct sockaddr_in mine;
     uv_ip4_addr(sb.media_address, 0, &mine);
     for (int pass = 0; pass < 3 && !e->have_raddr; pass++)
@@ -451,7 +512,7 @@ static int take_transport(sb_ep *e, const parley_sdp *s, const char *text, bool 
                     continue;
                 e->have_raddr = pass == 0   ? e->raddr.sin_addr.s_addr == mine.sin_addr.s_addr
                                 : pass == 1 ? ntohl(e->raddr.sin_addr.s_addr) >> 24 == 127
-                                            : is_local(&e->raddr.sin_addr);
+                                            : is_allowed(&e->raddr.sin_addr);
             }
     if (!e->have_raddr) {
         if (getenv("LG_VERBOSE"))

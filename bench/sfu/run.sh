@@ -3,26 +3,34 @@
 #
 #   bench/sfu/run.sh [--publishers P] [--subscribers S] [--seconds T] [--warmup W]
 #                    [--rate R] [--only parley|janus] [--builddir DIR]
-#                    [--janus-event-loops L] [--janus-address A] [--out DIR] [--no-build]
+#                    [--janus-event-loops L] [--timeout SECS] [--out DIR] [--no-build]
 #
 # Defaults: P=1, S=200, T=20 s measured after the subscribers' ramp and a 3 s
-# warm-up. Each publisher sends 600 kbit/s VP8 + 32 kbit/s Opus; subscriber i
-# receives publisher i mod P; every endpoint has its own WebSocket and its
-# own media connection (UDP socket, ICE, DTLS, SRTP). The generator is
-# bench/sfu/ (sfuload); see docs/benchmarks.md.
+# warm-up; each generator run is stopped after SECS seconds whatever happened
+# (default 90 + the ramp + W + T). Each publisher sends 600 kbit/s VP8 +
+# 32 kbit/s Opus; subscriber i receives publisher i mod P; every endpoint has
+# its own WebSocket and its own media connection (UDP socket, ICE, DTLS,
+# SRTP). The generator is bench/sfu/ (sfuload); see docs/benchmarks.md.
+#
+# Network: everything runs in a network namespace this script creates
+# (parley-sfubench-PID, deleted on every exit path, with whatever still runs
+# in it), holding only `lo` and a veth pair whose two ends are both inside:
+# pb0 10.77.0.1/24 and pb1 10.77.0.2/24, no route out. The script re-runs
+# itself in it (ip netns exec). Janus 1.1.2 gathers no loopback candidate,
+# so its ICE is confined to pb0's address and the generator's sockets bind
+# to it (sfuload refuses any media address that is neither loopback nor in
+# a namespace of its own); signaling and Parley stay on 127.0.0.1. Without
+# `ip netns` (not root, no iproute2) the Janus side is skipped, saying why,
+# and Parley runs on the machine's loopback.
 #
 # Parley: parleyd on 127.0.0.1 (REST, WebSocket and the media port), data in
 # a temporary directory; one organisation without limits, one API key, one
 # token, one room per publisher, made with the parley command.
 # Janus: janus with a configuration from bench/signaling/janus-config.sh in
 # its media mode (VideoRoom and WebSocket transport on 127.0.0.1 only,
-# ICE-lite, no STUN/TURN, one room per publisher), handles on L event loops
-# (default 2; 0 for Janus's thread per handle). Janus 1.1.2 gathers no
-# loopback candidate, so its ICE is confined to one address of this
-# machine's own interfaces (the first non-loopback IPv4 one, or
-# --janus-address A) and the generator's sockets bind to the same address:
-# the kernel delivers that traffic over the loopback device, nothing leaves
-# the machine.
+# ICE-lite, host candidates of pb0's address only, no STUN/TURN, no mDNS,
+# one room per publisher), handles on L event loops (default 2; 0 for
+# Janus's thread per handle).
 #
 # Uses an existing build in BUILDDIR (default build-sfubench) or builds one
 # (PARLEYD=path and PARLEY_CLI=path use those binaries instead of building them;
@@ -31,12 +39,15 @@
 # each run's figures, then the table with Parley/Janus ratios
 # (bench/sfu/compare.py). The generator shares the machine's cores with the
 # server it measures. Nothing leaves the machine; bounded in count and time.
+# With --only janus, exits 77 when Janus cannot be run here (not installed,
+# or no network namespace).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 here=$root/bench/sfu
 
-builddir=build-sfubench only="" out="" build=1 pubs=1 subs=200 secs=20 warm=3 rate=200 jloops=2 jaddr=
+args=("$@")
+builddir=build-sfubench only="" out="" build=1 pubs=1 subs=200 secs=20 warm=3 rate=200 jloops=2 netns="" bound=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --publishers) pubs=$2; shift 2 ;;
@@ -47,23 +58,30 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --builddir) builddir=$2; shift 2 ;;
     --janus-event-loops) jloops=$2; shift 2 ;;
-    --janus-address) jaddr=$2; shift 2 ;;
+    --timeout) bound=$2; shift 2 ;;
+    --in-netns) netns=$2; shift 2 ;; # internal: this is the re-run inside the namespace
     --out) out=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-case "$only" in ""|parley|janus) ;; *) echo "run.sh: --only parley|janus" >&2; exit 2 ;; esac
+case "$only" in ""|both|parley|janus) ;; *) echo "run.sh: --only parley|janus" >&2; exit 2 ;; esac
+[ "$only" != both ] || only=""
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
-if want janus && ! command -v janus >/dev/null; then
-  if [ "$only" = janus ]; then echo "run.sh: janus is not installed" >&2; exit 1; fi
-  echo "run.sh: janus is not installed: Parley only" >&2
+no_janus() { # REASON
+  if [ "$only" = janus ]; then echo "run.sh: $1: the Janus side cannot run here" >&2; exit 77; fi
+  echo "run.sh: $1: the Janus side is skipped, Parley only" >&2
   only=parley
-fi
+}
+if [ -z "$netns" ] && want janus && ! command -v janus >/dev/null; then no_janus "janus is not installed"; fi
+
+# The namespace's private link: pb0 is Janus's media address, pb1 its peer.
+ns_addr=10.77.0.1 ns_peer=10.77.0.2
 
 # ---- build ----
 export PATH=/usr/bin:/bin:$PATH
+[ -z "$netns" ] || build=0
 targets=(bench/sfuload)
 want parley && [ -z "${PARLEYD:-}" ] && targets+=(server/parleyd)
 want parley && [ -z "${PARLEY_CLI:-}" ] && targets+=(cli/parley)
@@ -86,6 +104,62 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
   exit 1
 fi
 
+# ---- the network namespace: made here, then this script runs again inside it ----
+if [ -z "$netns" ]; then
+  why=""
+  if [ "$(id -u)" != 0 ]; then why="not root, so no network namespace"
+  elif ! command -v ip >/dev/null; then why="no ip command (iproute2), so no network namespace"
+  elif ! ip netns list >/dev/null 2>&1; then why="ip netns does not work here"
+  fi
+  if [ -z "$why" ]; then
+    # namespaces of earlier runs killed before they could delete theirs: empty, their script gone
+    for old in $(ip netns list 2>/dev/null | awk '$1 ~ /^parley-sfubench-[0-9]+$/ {print $1}'); do
+      [ ! -e "/proc/${old#parley-sfubench-}" ] && [ -z "$(ip netns pids "$old" 2>/dev/null)" ] &&
+        ip netns del "$old" 2>/dev/null || true
+    done
+    ns=parley-sfubench-$$ child=""
+    ns_cleanup() {
+      local p
+      if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
+        kill -TERM "$child" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$child" 2>/dev/null || break; sleep 0.2; done
+      fi
+      # anything still in the namespace was started by this run
+      for p in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$p" 2>/dev/null || true; done
+      for _ in $(seq 25); do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.2; done
+      for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+      ip netns del "$ns" 2>/dev/null || true
+    }
+    trap ns_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    if ip netns add "$ns" 2>/dev/null; then
+      if ip netns exec "$ns" sh -ec "
+          ip link set lo up
+          ip link add pb0 type veth peer name pb1
+          ip addr add $ns_addr/24 dev pb0
+          ip addr add $ns_peer/24 dev pb1
+          ip link set pb0 up
+          ip link set pb1 up"; then
+        rc=0
+        ip netns exec "$ns" "$here/run.sh" "${args[@]}" --builddir "$builddir" --only "${only:-both}" \
+          --in-netns "$ns" &
+        child=$!
+        wait "$child" || rc=$?
+        child=""
+        exit "$rc"
+      fi
+      why="the namespace's links could not be made (veth)"
+    else
+      why="ip netns add failed"
+    fi
+    ns_cleanup
+    trap - EXIT
+  fi
+  want janus && no_janus "$why"
+  echo "run.sh: $why: Parley runs on the machine's loopback" >&2
+fi
+
 # ---- processes we start, and their end ----
 work=$(mktemp -d /tmp/parley-sfubench.XXXXXX)
 keep_out=$out
@@ -105,7 +179,8 @@ stop() {
   pids=("${keep[@]}")
 }
 cleanup() {
-  for pid in "${pids[@]}"; do stop_pid "$pid"; done
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done # the generator first
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -121,13 +196,20 @@ wait_port() { # PORT PID
   done
   return 1
 }
-bound=$(python3 -c "print(int(90 + 3 * $subs / $rate + $warm + $secs))")
+[ -n "$bound" ] || bound=$(python3 -c "print(int(90 + 3 * $subs / $rate + $warm + $secs))")
 gen() { # TARGET OUTFILE ARGS...
-  local target=$1 file=$2; shift 2
+  local target=$1 file=$2 gpid; shift 2
   echo "== $target: $pubs x $subs, $secs s" >&2
+  # in the background, so that a signal to this script is handled at once
+  # (bash runs traps only between foreground commands); it prints at the end
   timeout --signal=INT --kill-after=30 "$((bound + 30))" \
     "$sfuload" --target "$target" --publishers "$pubs" --subscribers "$subs" --seconds "$secs" \
-    --warmup "$warm" --rate "$rate" --timeout "$bound" "$@" | tee "$file" | grep -v '^{' || true
+    --warmup "$warm" --rate "$rate" --timeout "$bound" "$@" >"$file" &
+  gpid=$!
+  pids+=("$gpid")
+  wait "$gpid" || true
+  stop "$gpid"
+  grep -v '^{' "$file" || true
 }
 
 # ---- Parley ----
@@ -156,30 +238,17 @@ if want parley; then
   stop "$ppid"
 fi
 
-# ---- Janus ----
+# ---- Janus (only inside the namespace) ----
 if want janus; then
+  [ -n "$netns" ] || { echo "run.sh: the Janus side runs only inside the run's network namespace" >&2; exit 1; }
   jport=$(free_port)
-  if [ -z "$jaddr" ]; then
-    jaddr=$(python3 -c '
-import socket, fcntl, struct
-for _, name in socket.if_nameindex():
-    if name == "lo":
-        continue
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        print(socket.inet_ntoa(fcntl.ioctl(s.fileno(), 0x8915, struct.pack("256s", name.encode()[:15]))[20:24]))
-        break
-    except OSError:
-        pass')
-  fi
-  [ -n "$jaddr" ] || { echo "run.sh: no non-loopback IPv4 address for Janus's media (--janus-address)" >&2; exit 1; }
-  "$root/bench/signaling/janus-config.sh" "$work/janus" "$jport" "$pubs" 1000 "$jloops" media "$jaddr"
+  "$root/bench/signaling/janus-config.sh" "$work/janus" "$jport" "$pubs" 1000 "$jloops" media "$ns_addr"
   janus -C "$work/janus/janus.jcfg" -F "$work/janus" -o >>"$out/janus.log" 2>&1 &
   jpid=$!
   pids+=("$jpid")
   wait_port "$jport" "$jpid" || { echo "run.sh: janus did not start (see $out/janus.log)" >&2; exit 1; }
   gen janus "$out/janus.txt" --url "ws://127.0.0.1:$jport/" --janus-room-base 1000 --server-pid "$jpid" \
-    --media-address "$jaddr" --label "janus"
+    --media-address "$ns_addr" --label "janus"
   stop "$jpid"
 fi
 

@@ -122,8 +122,10 @@ void sb_fail(sb_ep *e, const char *why, int code);
 /* ---- media.c ---- */
 
 int sb_media_global(char *err, size_t n);
-/* Whether address (IPv4) belongs to one of this machine's interfaces. */
-bool sb_is_local(const char *address);
+/* Whether media may use address (IPv4): a loopback address, or an address
+ * of an interface of a network namespace the generator runs in that is not
+ * the machine's own (PID 1's). */
+bool sb_media_address_allowed(const char *address);
 void sb_media_global_free(void);
 /* Open e's socket, make its credentials. 0 or -1. */
 int sb_media_open(sb_ep *e);

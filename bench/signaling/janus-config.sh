@@ -18,15 +18,15 @@
 # and Janus aborts ("Creating pipes for GWakeup: Too many open files").
 #
 # With `media ADDRESS` (the media forwarding benchmark, bench/sfu/run.sh)
-# Janus's ICE is confined to this machine: ICE-lite (like parleyd: the
-# clients are the controlling agents), host candidates of ADDRESS only
-# (ice_enforce_list), no STUN or TURN server, no mDNS, and RTP ports in
-# 20000-40000. ADDRESS must be one of the machine's own non-loopback IPv4
-# addresses: Janus 1.1.2 skips loopback interfaces when it gathers (with
-# ice_enforce_list = "lo" it is left with none, and libnice then gathers
-# every other interface), so 127.0.0.1 cannot be a Janus candidate. Traffic
-# between two addresses of the same machine still never leaves it (the
-# kernel delivers it over the loopback device).
+# Janus's ICE is confined to ADDRESS: ICE-lite (like parleyd: the clients
+# are the controlling agents), host candidates of ADDRESS only
+# (ice_enforce_list; also the SDP's address, `interface`), no STUN or TURN
+# server (none is configured), no mDNS, and RTP ports in 20000-40000. Janus 1.1.2 skips loopback interfaces when
+# it gathers (with ice_enforce_list = "lo" it is left with none, and libnice
+# then gathers every other interface), so 127.0.0.1 cannot be a Janus
+# candidate: bench/sfu/run.sh runs Janus in a network namespace of its own
+# and gives ADDRESS to a veth link inside it (pb0, 10.77.0.1), never an
+# address of the machine's real interfaces.
 #
 # Janus is then run as: janus -C DIR/janus.jcfg -F DIR
 set -euo pipefail
@@ -38,7 +38,7 @@ loops=${5:-2}
 media=${6:-}
 media_address=${7:-}
 if [ "$media" = media ] && [ -z "$media_address" ]; then
-  echo "janus-config: media needs the address of one of this machine's interfaces" >&2
+  echo "janus-config: media needs the address Janus's ICE is confined to" >&2
   exit 2
 fi
 
@@ -64,6 +64,7 @@ general: {
 	server_name = "bench"
 	session_timeout = 900
 $([ "$loops" -gt 0 ] && printf '\tevent_loops = %d' "$loops")
+$([ "$media" = media ] && printf '\tinterface = "%s"' "$media_address")
 }
 certificates: {
 }

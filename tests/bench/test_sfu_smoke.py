@@ -5,16 +5,17 @@ Runs bench's sfuload against a parleyd of the tests/lib/server.py fixture (its
 media port on 127.0.0.1), then checks that every figure was printed, in the
 human block and in the JSON line, that all three subscribers connected and
 received media, and that nothing failed. When janus is installed, the same
-load runs against its VideoRoom (configured by bench/signaling/janus-config.sh
-in its media mode). No timing, loss or CPU figure is asserted: this guards
-the benchmark against rot, not the servers' speed.
+load runs against its VideoRoom through bench/sfu/run.sh --only janus, which
+creates a network namespace of its own for it (Janus gathers no loopback
+candidate: its media is on a veth address inside that namespace) and deletes
+it; without root or `ip netns` that part is skipped. Nothing uses the
+machine's own interfaces. No timing, loss or CPU figure is asserted: this
+guards the benchmark against rot, not the servers' speed.
 """
 import json
 import os
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -38,50 +39,6 @@ def built(name):
         return None
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, seconds=20):
-    end = time.time() + seconds
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def own_ipv4():
-    """The first non-loopback IPv4 address of this machine (Janus gathers no loopback candidate)."""
-    import fcntl
-    for _, name in socket.if_nameindex():
-        if name == "lo":
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                packed = fcntl.ioctl(s.fileno(), 0x8915, struct.pack("256s", name.encode()[:15]))  # SIOCGIFADDR
-                return socket.inet_ntoa(packed[20:24])
-            except OSError:
-                continue
-    return None
-
-
 def sfuload(*args):
     return run([binary("sfuload"), "--publishers", "1", "--subscribers", "3", "--seconds", "4", "--warmup", "2.5",
                 "--timeout", "60", *args], timeout=90)
@@ -89,10 +46,14 @@ def sfuload(*args):
 
 def check_output(cp):
     assert cp.returncode == 0, f"sfuload exited {cp.returncode}\n{cp.stdout}\n{cp.stderr}"
-    lines = cp.stdout.splitlines()
+    return check_figures(cp.stdout)
+
+
+def check_figures(stdout):
+    lines = stdout.splitlines()
     for label in HUMAN_LINES:
         found = [l for l in lines if l.strip().startswith(label)]
-        assert found, f"no '{label}' line in:\n{cp.stdout}"
+        assert found, f"no '{label}' line in:\n{stdout}"
         assert "n/a" not in found[0], f"'{label}' not measured: {found[0]}"
     assert lines[-1].startswith("{"), "the JSON line is not last"
     r = json.loads(lines[-1])
@@ -120,31 +81,64 @@ def test_one_publisher_three_subscribers_on_parleyd():
         srv.assert_serving()
 
 
+def remove_netns(name):
+    """Delete run.sh's namespace should it still exist (run.sh deletes it itself on every exit it sees)."""
+    if not shutil.which("ip"):
+        return
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
+    if name not in listed:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), sig)
+            except (OSError, ValueError):
+                pass
+        if pids:
+            time.sleep(2)
+    subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
 def test_one_publisher_three_subscribers_on_janus():
     if not shutil.which("janus"):
         print("# janus is not installed: the Janus side is not exercised")
         return
-    addr = own_ipv4()
-    if not addr:
-        print("# no non-loopback IPv4 address for Janus's media: the Janus side is not exercised")
-        return
-    d = tempfile.mkdtemp(prefix="janus-sfu-smoke-")
-    port = free_port()
-    subprocess.run([os.path.join(SOURCE, "bench", "signaling", "janus-config.sh"), d, str(port), "1", "1000", "2",
-                    "media", addr], check=True)
-    log = open(os.path.join(d, "janus.log"), "w")
-    proc = subprocess.Popen(["janus", "-C", os.path.join(d, "janus.jcfg"), "-F", d, "-o"],
-                            stdout=log, stderr=subprocess.STDOUT)
+    out = tempfile.mkdtemp(prefix="sfu-smoke-janus-")
+    proc = subprocess.Popen([os.path.join(SOURCE, "bench", "sfu", "run.sh"), "--only", "janus", "--publishers", "1",
+                             "--subscribers", "3", "--seconds", "4", "--warmup", "2.5", "--timeout", "40",
+                             "--builddir", BUILD, "--no-build", "--out", out],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_port(port, proc)
-        cp = sfuload("--target", "janus", "--url", f"ws://127.0.0.1:{port}/", "--janus-room-base", "1000",
-                     "--media-address", addr, "--server-pid", str(proc.pid))
-        r = check_output(cp)
+        try:
+            stdout, stderr = proc.communicate(timeout=75)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGTERM)  # run.sh stops Janus and the generator and deletes its namespace
+            stdout, stderr = proc.communicate(timeout=40)
+            raise AssertionError(f"run.sh did not finish in 75 s\n{stdout}\n{stderr}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        remove_netns(f"parley-sfubench-{proc.pid}")
+    try:
+        if proc.returncode == 77:
+            reason = stderr.strip().splitlines()[-1] if stderr.strip() else "no reason given"
+            print(f"# the Janus side is not exercised: {reason}")
+            return
+        assert proc.returncode == 0, f"run.sh exited {proc.returncode}\n{stdout}\n{stderr}"
+        with open(os.path.join(out, "janus.txt")) as f:
+            r = check_figures(f.read())
         assert r["target"] == "janus"
     finally:
-        stop(proc)
-        log.close()
-        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def test_refuses_media_off_loopback_outside_a_namespace():
+    # outside a network namespace of its own, media binds to loopback only
+    for addr in ("10.77.0.1", "192.0.2.1", "0.0.0.0"):
+        cp = run([binary("sfuload"), "--target", "janus", "--url", "ws://127.0.0.1:8188/", "--media-address", addr])
+        assert cp.returncode == 2 and "media-address" in cp.stderr, (addr, cp.stderr)
 
 
 def test_refuses_non_loopback_targets():

@@ -54,10 +54,22 @@ async function joinedPage(meetingId, participantId) {
       if (r.type === "error") throw new Error(`${msg.type}: ${r.code} ${r.hint}`);
       return r;
     };
+    // Subscribe to a publisher on a new connection (window.pc): the server's
+    // offer answered; resolves to {pc, offer}.
+    const subscribe = async (publisherId) => {
+      const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+      window.pc = pc;
+      await request({ type: "subscribe", participantId: publisherId });
+      const offer = await wait((m) => m.type === "subscribe-offer" && m.participantId === publisherId);
+      await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await request({ type: "subscribe-answer", participantId: publisherId, sdp: pc.localDescription.sdp });
+      return { pc, offer };
+    };
     await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
     ws.send(JSON.stringify({ type: "join", id: "j", token, meetingId, participantId }));
     await wait((m) => m.type === "joined");
-    window.sig = { ws, wait, request, inbox };
+    window.sig = { ws, wait, request, subscribe, inbox };
   }, { meetingId, participantId, token });
   return page;
 }
@@ -86,13 +98,7 @@ test("a subscriber decodes the publisher's fake camera and hears its microphone"
   assert.deepEqual(enabled, ["audio", "video"]);
 
   await sub.evaluate(async () => {
-    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
-    window.pc = pc;
-    await sig.request({ type: "subscribe", participantId: "pub" });
-    const offer = await sig.wait((m) => m.type === "subscribe-offer" && m.participantId === "pub");
-    await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
-    await pc.setLocalDescription(await pc.createAnswer());
-    await sig.request({ type: "subscribe-answer", participantId: "pub", sdp: pc.localDescription.sdp });
+    await sig.subscribe("pub");
   });
 
   const stats = await sub.evaluate(async () => {
@@ -148,14 +154,8 @@ test("a subscriber switches between the publisher's simulcast layers with set-la
   assert.match(answer, /a=rtcp-fb:\d+ goog-remb\r\n/);
 
   const layers = await sub.evaluate(async () => {
-    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
-    window.pc = pc;
     await sig.wait((m) => m.type === "stream-enabled" && m.participantId === "pub");
-    await sig.request({ type: "subscribe", participantId: "pub" });
-    const offer = await sig.wait((m) => m.type === "subscribe-offer" && m.participantId === "pub");
-    await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
-    await pc.setLocalDescription(await pc.createAnswer());
-    await sig.request({ type: "subscribe-answer", participantId: "pub", sdp: pc.localDescription.sdp });
+    const { pc, offer } = await sig.subscribe("pub");
     window.width = async () => {
       let w = 0;
       (await pc.getStats()).forEach((s) => {
@@ -188,6 +188,110 @@ test("a subscriber switches between the publisher's simulcast layers with set-la
   }
   console.log(`# subscriber frame widths: ${JSON.stringify(seen)}`);
   assert.deepEqual(seen, [1280, 320, 640, 1280, 320]);
+  await pub.close();
+  await sub.close();
+});
+
+// ICE restart over the signaling: the publisher calls restartIce() and sends
+// its new offer (new ice-ufrag and ice-pwd, the same m-lines) as
+// publish-offer; the answer has the server's new credentials and the
+// subscriber's video goes on. Then the subscriber restarts its own ICE
+// with subscribe {iceRestart: true}, answering the new subscribe-offer.
+test("ICE restarts of a publication and a subscription keep the media flowing", { skip, timeout: 90000 }, async () => {
+  const meetingId = await server.room();
+  const pub = await joinedPage(meetingId, "pub");
+  const sub = await joinedPage(meetingId, "sub");
+  const ufrag = (sdp) => /a=ice-ufrag:(\S+)/.exec(sdp)[1];
+
+  const firstAnswer = await pub.evaluate(async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [stream] });
+    await pc.setLocalDescription(await pc.createOffer());
+    const r = await sig.request({ type: "publish-offer", sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
+    window.pc = pc;
+    return r.sdp;
+  });
+
+  await sub.evaluate(async () => {
+    for (let i = 0; i < 2; i++) await sig.wait((m) => m.type === "stream-enabled" && m.participantId === "pub");
+    const { pc } = await sig.subscribe("pub");
+    window.frames = async () => {
+      let n = 0;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "video") n += s.framesDecoded || 0;
+      });
+      return n;
+    };
+    /* framesDecoded once it has grown past more than `more` frames (or the time is up) */
+    window.framesPast = async (more, ms = 20000) => {
+      const deadline = Date.now() + ms;
+      let n = await frames();
+      while (n <= more && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        n = await frames();
+      }
+      return n;
+    };
+  });
+  const before = await sub.evaluate(() => framesPast(10));
+  assert.ok(before > 10, `framesDecoded before the restarts: ${before}`);
+
+  // the publisher's restart
+  const restart = await pub.evaluate(async () => {
+    const before = /a=ice-ufrag:(\S+)/.exec(pc.localDescription.sdp)[1];
+    pc.restartIce();
+    await pc.setLocalDescription(await pc.createOffer());
+    const offer = pc.localDescription.sdp;
+    const r = await sig.request({ type: "publish-offer", sdp: offer });
+    await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
+    const deadline = Date.now() + 15000;
+    let ice = pc.iceConnectionState, localUfrag = null;
+    /* connected again, over the new credentials */
+    while (Date.now() < deadline) {
+      ice = pc.iceConnectionState;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "transport" && s.iceLocalUsernameFragment) localUfrag = s.iceLocalUsernameFragment;
+      });
+      if ((ice === "connected" || ice === "completed") && (localUfrag === null || localUfrag !== before)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { before, after: /a=ice-ufrag:(\S+)/.exec(offer)[1], answer: r.sdp, ice, localUfrag };
+  });
+  console.log(`# publisher restart: ${JSON.stringify({ ...restart, answer: undefined })}`);
+  assert.notEqual(restart.after, restart.before);
+  assert.notEqual(ufrag(restart.answer), ufrag(firstAnswer));
+  assert.equal(restart.answer.replace(/a=ice-(ufrag|pwd):\S+\r\n/g, ""), firstAnswer.replace(/a=ice-(ufrag|pwd):\S+\r\n/g, ""));
+  assert.ok(restart.ice === "connected" || restart.ice === "completed", restart.ice);
+  assert.ok(restart.localUfrag === null || restart.localUfrag === restart.after, restart.localUfrag);
+  const afterPub = await sub.evaluate((n) => framesPast(n + 30), before);
+  assert.ok(afterPub > before + 30, `framesDecoded ${before} -> ${afterPub} after the publisher's restart`);
+
+  // the subscriber's restart
+  const subRestart = await sub.evaluate(async () => {
+    const before = /a=ice-ufrag:(\S+)/.exec(pc.remoteDescription.sdp)[1];
+    await sig.request({ type: "subscribe", participantId: "pub", iceRestart: true });
+    const offer = await sig.wait((m) => m.type === "subscribe-offer" && m.participantId === "pub");
+    await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await sig.request({ type: "subscribe-answer", participantId: "pub", sdp: pc.localDescription.sdp });
+    const deadline = Date.now() + 15000;
+    let ice = pc.iceConnectionState;
+    while (Date.now() < deadline) {
+      ice = pc.iceConnectionState;
+      if (ice === "connected" || ice === "completed") break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const disabled = sig.inbox.filter((m) => m.type === "stream-disabled").length;
+    return { before, after: /a=ice-ufrag:(\S+)/.exec(offer.sdp)[1], ice, disabled };
+  });
+  console.log(`# subscriber restart: ${JSON.stringify(subRestart)}`);
+  assert.notEqual(subRestart.after, subRestart.before);
+  assert.ok(subRestart.ice === "connected" || subRestart.ice === "completed", subRestart.ice);
+  assert.equal(subRestart.disabled, 0);
+  const afterSub = await sub.evaluate((n) => framesPast(n + 30), afterPub);
+  assert.ok(afterSub > afterPub + 30, `framesDecoded ${afterPub} -> ${afterSub} after the subscriber's restart`);
   await pub.close();
   await sub.close();
 });

@@ -44,6 +44,16 @@ async function demoJoin(ctx, name, room) {
   return page;
 }
 
+/** Ada and Grace in one meeting on the demo page, Grace decoding Ada's
+ * camera (b0: what decoded() returned). */
+async function adaAndGrace() {
+  const ctx = await browser.newContext();
+  const a = await demoJoin(ctx, "Ada");
+  const b = await demoJoin(ctx, "Grace", await a.inputValue("#room"));
+  const ida = await a.evaluate(() => parleyMeeting.localParticipant.id);
+  return { ctx, a, b, ida, b0: await decoded(b, ida) };
+}
+
 /** Wait until the page's subscription to `id`, on a connection other than
  * the one numbered `not`, decodes more than `frames` frames on `kinds`
  * video tracks; returns {frames (the sum), tracks, pc (the connection's
@@ -117,12 +127,7 @@ test("after a dropped signaling connection media is negotiated afresh and decode
 });
 
 test("a media connection whose ICE fails is replaced, and frames are decoded again", { skip, timeout: 90000 }, async () => {
-  const ctx = await browser.newContext();
-  const a = await demoJoin(ctx, "Ada");
-  const room = await a.inputValue("#room");
-  const b = await demoJoin(ctx, "Grace", room);
-  const ida = await a.evaluate(() => parleyMeeting.localParticipant.id);
-  const b0 = await decoded(b, ida);
+  const { ctx, a, b, ida, b0 } = await adaAndGrace();
   // A real ICE failure cannot be caused on one machine: the connection is
   // made to report `failed` (injected), as Chromium does when consent ends.
   const fail = (pc) => {
@@ -137,6 +142,41 @@ test("a media connection whose ICE fails is replaced, and frames are decoded aga
   const b2 = await decoded(b, ida, { not: b1.pc });
   assert.ok(b2.frames > 10);
   for (const page of [a, b]) assert.deepEqual(await errorsOf(page), [], "no error event");
+  await ctx.close();
+});
+
+test("a media connection whose ICE fails for a moment is restarted on the same connection", { skip, timeout: 90000 }, async () => {
+  const { ctx, a, b, ida, b0 } = await adaAndGrace();
+  // One `failed` reported (injected), then the connection's own state
+  // again: the ICE restart brings it back, so it is not replaced.
+  const blip = (pc) => {
+    Object.defineProperty(pc, "iceConnectionState", { get: () => "failed", configurable: true });
+    pc.dispatchEvent(new Event("iceconnectionstatechange"));
+    delete pc.iceConnectionState;
+  };
+  const restarted = async (page, get) => {
+    const before = await page.evaluate((g) => /a=ice-ufrag:(\S+)/.exec((0, eval)(g)().remoteDescription.sdp)[1], get);
+    await page.evaluate(({ g, f }) => (0, eval)(f)((0, eval)(g)()), { g: get, f: `(${blip})` });
+    const after = await page.waitForFunction(({ g, before }) => {
+      const pc = (0, eval)(g)();
+      const u = pc && /a=ice-ufrag:(\S+)/.exec(pc.remoteDescription.sdp)[1];
+      return u && u !== before && ["connected", "completed"].includes(pc.iceConnectionState) && u;
+    }, { g: get, before }, { timeout: 15000 }).then((h) => h.jsonValue());
+    return { before, after };
+  };
+  // The subscription: subscribe {iceRestart: true}, a new subscribe-offer.
+  const sub = await restarted(b, `() => parleyMeeting.peerConnections().subscriptions.get(${JSON.stringify(ida)})`);
+  assert.notEqual(sub.after, sub.before);
+  const b1 = await decoded(b, ida, { frames: b0.frames + 30 });
+  assert.equal(b1.pc, b0.pc, "the same connection");
+  // The publication: restartIce and publish-offer {iceRestart: true}.
+  const pub = await restarted(a, "() => parleyMeeting.peerConnections().publish");
+  assert.notEqual(pub.after, pub.before);
+  const b2 = await decoded(b, ida, { frames: b1.frames + 30 });
+  assert.equal(b2.pc, b0.pc, "the subscription goes on");
+  for (const page of [a, b]) assert.deepEqual(await errorsOf(page), [], "no error event");
+  const disabled = await b.evaluate(() => log.filter((e) => e.ev === "stream-disabled" || e.ev === "p:stream-disabled").length);
+  assert.equal(disabled, 0, "the streams were never disabled");
   await ctx.close();
 });
 

@@ -168,14 +168,19 @@ test("a screen share alone makes its participant the presenter, webcamOn false; 
   const n = (await seenOf(b)).length;
   await a.evaluate(() => m.disableScreenShare());
   await waitSeen(b, "presenter-changed", null, n);
-  await b.waitForFunction((id) => !m.participants.get(id).screenShareOn, ida, { timeout: 20000 });
+  // (stopping the share publishes the camera again: its flag settles after that)
+  await b.waitForFunction((id) => !m.participants.get(id).screenShareOn && m.participants.get(id).webcamOn, ida,
+    { timeout: 20000 });
   assert.deepEqual(await flags(), { presenter: null, webcamOn: true, micOn: false, screenShareOn: false });
   await waitSeen(a, "presenter-changed", null);
   assert.equal(await a.evaluate(() => m.activePresenterId), null);
 
   // A participant who leaves while presenting: presenter-changed null.
   await a.evaluate(() => m.enableScreenShare());
-  await b.waitForFunction((id) => m.activePresenterId === id && m.participants.get(id).streams.has("share"), ida, { timeout: 20000 });
+  // Grace's subscription to the new publication is connected before Ada goes
+  // (leaving in the middle of that exchange is a 103 for Grace, rightly).
+  await b.waitForFunction((id) => m.activePresenterId === id && m.participants.get(id).streams.has("share") &&
+    m.peerConnections().subscriptions.get(id)?.connectionState === "connected", ida, { timeout: 20000 });
   const k = (await seenOf(b)).length;
   await a.evaluate(() => m.leave());
   await waitSeen(b, "presenter-changed", null, k);

@@ -465,6 +465,134 @@ def test_publish_offer_after_reconnect_is_accepted_not_303():
         ws.close()
 
 
+def with_ice(text, ufrag, pwd):
+    """The SDP with other ICE credentials (what restartIce() changes)."""
+    text = re.sub(r"a=ice-ufrag:\S+", f"a=ice-ufrag:{ufrag}", text)
+    return re.sub(r"a=ice-pwd:\S+", f"a=ice-pwd:{pwd}", text)
+
+
+def without_ice(text):
+    return re.sub(r"a=ice-(ufrag|pwd):\S+\r\n", "", text)
+
+
+def other_fingerprint(text):
+    return re.sub(r"(a=fingerprint:sha-256 )\S+", lambda m: m.group(1) + ":".join(["AB"] * 32), text)
+
+
+# provokes 303
+# provokes 803
+def test_a_publish_offer_with_new_ice_credentials_restarts_ice():
+    room, (a, b) = meeting("a", "b")
+    sent = offer()
+    a.send({"type": "publish-offer", "id": "po", "sdp": sent})
+    first = a.wait("response", id="po")["sdp"]
+    assert {b.wait("stream-enabled", participantId="a")["kind"] for _ in range(2)} == {"audio", "video"}
+    b.wait("publish-changed", participantId="a")
+    ice_check(first, sent)  # connected with the first credentials (ufrag EsAw)
+    again = with_ice(sent, "rstB", "restartedpublisher0123456")
+    a.send({"type": "publish-offer", "id": "po2", "sdp": again, "iceRestart": True})
+    second = a.wait("response", id="po2")["sdp"]
+    # new server credentials, and otherwise the first answer
+    assert sdp_field(second, "ice-ufrag") != sdp_field(first, "ice-ufrag")
+    assert sdp_field(second, "ice-pwd") != sdp_field(first, "ice-pwd")
+    assert without_ice(second) == without_ice(first)
+    ice_check(first, sent)  # the old credentials still answered until the new are used
+    ice_check(second, again)  # a check with the new credentials succeeds
+    # the publication is the same: nobody is told anything
+    assert b.quiet(0.5) is None
+    # and it restarts again
+    third_offer = with_ice(sent, "rstC", "restartedpublisher6543210")
+    a.send({"type": "publish-offer", "id": "po3", "sdp": third_offer})
+    third = a.wait("response", id="po3")["sdp"]
+    assert sdp_field(third, "ice-ufrag") not in (sdp_field(first, "ice-ufrag"), sdp_field(second, "ice-ufrag"))
+    ice_check(third, third_offer)
+    # a new fingerprint is a new DTLS association: not a restart, 303
+    a.send({"type": "publish-offer", "id": "x1",
+            "sdp": other_fingerprint(with_ice(sent, "rstD", "restartedpublisher0000000"))})
+    assert a.error(303)["id"] == "x1"
+    # other m-lines (here other SSRCs) are a renegotiation: 303
+    a.send({"type": "publish-offer", "id": "x2", "sdp": with_ice(offer(), "rstE", "restartedpublisher1111111")})
+    assert a.error(303)["id"] == "x2"
+    # the same, said to be a restart: 303 too (not taken as a new publication)
+    a.send({"type": "publish-offer", "id": "x2b", "iceRestart": True,
+            "sdp": with_ice(offer(), "rstE", "restartedpublisher1111111")})
+    assert a.error(303)["id"] == "x2b"
+    # other sources on the same m-lines: 303
+    a.send({"type": "publish-offer", "id": "x3", "sdp": with_ice(sent, "rstF", "restartedpublisher2222222"),
+            "sources": {"1": "screen"}})
+    assert a.error(303)["id"] == "x3"
+    assert b.quiet(0.3) is None
+    # the restarted publication is subscribed to as before
+    b.send({"type": "subscribe", "id": "s", "participantId": "a"})
+    assert b.wait("subscribe-offer", participantId="a")["sdp"].count("m=") == 2
+    # a restart of a publication the server no longer holds: 303, nothing published
+    a.send({"type": "unpublish", "id": "u"})
+    a.wait("response", id="u")
+    assert {b.wait("stream-disabled", participantId="a")["kind"] for _ in range(2)} == {"audio", "video"}
+    b.wait("publish-changed", participantId="a", audio=False, video=False)
+    a.send({"type": "publish-offer", "id": "x4", "iceRestart": True,
+            "sdp": with_ice(sent, "rstG", "restartedpublisher3333333")})
+    assert a.error(303)["id"] == "x4"
+    a.send({"type": "publish-offer", "id": "x5", "iceRestart": 1, "sdp": sent})
+    assert a.error(803)["id"] == "x5"
+    assert b.quiet(0.3) is None
+    a.close()
+    b.close()
+
+
+# provokes 102
+# provokes 105
+# provokes 303
+# provokes 803
+def test_subscribe_with_ice_restart_sends_a_new_offer():
+    room, (a, b, c) = meeting("a", "b", "c")
+    sent = offer()
+    a.send({"type": "publish-offer", "id": "po", "sdp": sent})
+    ice_check(a.wait("response", id="po")["sdp"], sent)
+    # without a subscription: 102
+    b.send({"type": "subscribe", "id": "s0", "participantId": "a", "iceRestart": True})
+    assert b.error(102)["id"] == "s0"
+    b.send({"type": "subscribe", "id": "s1", "participantId": "a"})
+    b.wait("response", id="s1")
+    m1 = b.wait("subscribe-offer", participantId="a")
+    o1 = m1["sdp"]
+    # before its answer: the exchange is under way, 303
+    b.send({"type": "subscribe", "id": "s1b", "participantId": "a", "iceRestart": True})
+    assert b.error(303)["id"] == "s1b"
+    ans1 = subscribe_answer(o1)
+    b.send({"type": "subscribe-answer", "id": "a1", "participantId": "a", "sdp": ans1})
+    assert b.wait("response", id="a1")["ok"] is True
+    ice_check(o1, ans1)
+    b.send({"type": "subscribe", "id": "s2", "participantId": "a", "iceRestart": True})
+    assert b.wait("response", id="s2")["ok"] is True
+    m2 = b.wait("subscribe-offer", participantId="a")
+    o2 = m2["sdp"]
+    assert m2["tracks"] == m1["tracks"]
+    assert sdp_field(o2, "ice-ufrag") != sdp_field(o1, "ice-ufrag")
+    assert without_ice(o2) == without_ice(o1)  # the same m-lines and SSRCs
+    ans2 = with_ice(ans1, "subC", "subscriberCpassword0123456")
+    b.send({"type": "subscribe-answer", "id": "a2", "participantId": "a", "sdp": ans2})
+    assert b.wait("response", id="a2")["ok"] is True
+    ice_check(o2, ans2)  # the client's new credentials with the server's new ones
+    # its answer taken, a second one is refused as before
+    b.send({"type": "subscribe-answer", "id": "a2b", "participantId": "a", "sdp": ans2})
+    assert b.error(105)["id"] == "a2b"
+    # an answer with another fingerprint is not an ICE restart: 303
+    b.send({"type": "subscribe", "id": "s3", "participantId": "a", "iceRestart": True})
+    o3 = b.wait("subscribe-offer", participantId="a")["sdp"]
+    ans3 = other_fingerprint(with_ice(subscribe_answer(o3), "subD", "subscriberDpassword0123456"))
+    b.send({"type": "subscribe-answer", "id": "a3", "participantId": "a", "sdp": ans3})
+    assert b.error(303)["id"] == "a3"
+    assert a.quiet(0.3) is None  # nobody else is told anything
+    for ws in (b, c):
+        assert not [m for m in ws.history if m.get("type") == "stream-disabled"]
+    # iceRestart that is not a boolean: 803
+    b.send({"type": "subscribe", "id": "s4", "participantId": "a", "iceRestart": "yes"})
+    assert b.error(803)["id"] == "s4"
+    for ws in (a, b, c):
+        ws.close()
+
+
 def test_sources_name_the_screen():
     room, (a, b) = meeting("a", "b")
     a.send({"type": "publish-offer", "id": "po", "sdp": offer(), "sources": {"1": "screen"}})
@@ -519,6 +647,7 @@ with open(os.path.join(HERE, "..", "sfu", "fixtures", "chrome_simulcast.sdp"), n
     SIMULCAST_OFFER = f.read()
 
 
+# provokes 303
 def test_a_simulcast_offer_is_answered_with_its_layers():
     room, (a, b) = meeting("a", "b")
     a.send({"type": "publish-offer", "id": "po", "sdp": SIMULCAST_OFFER})
@@ -531,6 +660,17 @@ def test_a_simulcast_offer_is_answered_with_its_layers():
     o = b.wait("subscribe-offer", participantId="a")
     assert o["tracks"][0]["layers"] == 3 and o["sdp"].count("m=video") == 1, o
     assert "a=rid" not in o["sdp"] and "a=simulcast" not in o["sdp"]  # one stream to the subscriber
+    # an ICE restart keeps the layers; other rids are another publication: 303
+    again = with_ice(SIMULCAST_OFFER, "simB", "restartedsimulcast0123456")
+    a.send({"type": "publish-offer", "id": "po2", "sdp": again, "iceRestart": True})
+    second = a.wait("response", id="po2")["sdp"]
+    assert without_ice(second) == without_ice(sdp) and sdp_field(second, "ice-ufrag") != sdp_field(sdp, "ice-ufrag")
+    renamed = with_ice(SIMULCAST_OFFER, "simC", "restartedsimulcast6543210")
+    renamed = renamed.replace("a=rid:h send", "a=rid:m send").replace("q;h;f", "q;m;f")
+    assert renamed.count("a=rid:m send") == 1 and "q;m;f" in renamed
+    a.send({"type": "publish-offer", "id": "x", "sdp": renamed})
+    assert a.error(303)["id"] == "x"
+    assert b.quiet(0.3) is None
     a.close()
     b.close()
 

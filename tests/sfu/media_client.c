@@ -284,7 +284,8 @@ int count_rx(const client *c, uint32_t ssrc)
     return n;
 }
 
-void mc_clients_close(void)
+/* Close the clients' sockets and free them. */
+static void clients_close(void)
 {
     for (int i = 0; i < n_clients; i++) {
         client *c = clients[i];
@@ -298,4 +299,25 @@ void mc_clients_close(void)
             uv_close((uv_handle_t *)&c->h, NULL);
     }
     n_clients = 0;
+}
+
+int mc_teardown(void)
+{
+    for (int i = 0; i < n_clients; i++) {
+        if (router && clients[i]->peer)
+            parley_router_remove_peer(router, clients[i]->peer);
+        parley_peer_free(clients[i]->peer);
+        clients[i]->peer = NULL;
+    }
+    parley_router_free(router);
+    router = NULL;
+    if (port)
+        parley_udp_close(port);
+    port = NULL;
+    clients_close();
+    parley_cert_free(sfu_cert);
+    sfu_cert = NULL;
+    uv_run(&loop, UV_RUN_DEFAULT);
+    int rc = uv_loop_close(&loop) == 0 ? 0 : -1;
+    return parley_srtp_global_shutdown() == 0 ? rc : -1;
 }

@@ -99,7 +99,10 @@ void client_media(client *c, uint8_t *pkt, size_t len, size_t cap, bool rtcp);
  * time); the result of cond then (true without one). */
 bool run_until(bool (*cond)(void), unsigned timeout_ms);
 int count_rx(const client *c, uint32_t ssrc);
-/* Close the clients' sockets and free them (peers: the caller's). */
-void mc_clients_close(void);
+/* The end of a test program: every client's SFU peer leaves the router and
+ * is freed, then the router, the port, the clients and the certificate; the
+ * loop runs until every handle is closed. 0, or -1 when the loop or SRTP did
+ * not shut down cleanly. */
+int mc_teardown(void);
 
 #endif

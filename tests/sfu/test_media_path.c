@@ -608,20 +608,7 @@ TEST(close_and_teardown)
         CHECK(run_until(b_closed, 1000));
         CHECK(parley_peer_get_state(cb_.peer) == PARLEY_PEER_CLOSED);
     }
-    client *cs[2] = {&ca, &cb_};
-    for (int i = 0; i < 2; i++) {
-        if (router)
-            parley_router_remove_peer(router, cs[i]->peer);
-        parley_peer_free(cs[i]->peer);
-    }
-    parley_router_free(router);
-    if (port)
-        parley_udp_close(port);
-    mc_clients_close();
-    parley_cert_free(sfu_cert);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    CHECK(uv_loop_close(&loop) == 0);
-    CHECK(parley_srtp_global_shutdown() == 0);
+    CHECK(mc_teardown() == 0);
 }
 
 int main(void)

@@ -352,18 +352,7 @@ TEST(unsubscribe_and_teardown)
     parley_router_remove_peer(router, ca.peer);
     CHECK(parley_router_current_layer(router, cb_.peer, SIM_ID) == -1);
     CHECK(parley_router_subscribe(router, cb_.peer, SIM_ID, B_VIDEO) == -1);
-    client *cs[3] = {&ca, &cb_, &cc};
-    for (int i = 0; i < 3; i++) {
-        parley_router_remove_peer(router, cs[i]->peer);
-        parley_peer_free(cs[i]->peer);
-    }
-    parley_router_free(router);
-    parley_udp_close(port);
-    mc_clients_close();
-    parley_cert_free(sfu_cert);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    CHECK(uv_loop_close(&loop) == 0);
-    CHECK(parley_srtp_global_shutdown() == 0);
+    CHECK(mc_teardown() == 0);
 }
 
 int main(void)

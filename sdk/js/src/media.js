@@ -2,15 +2,18 @@
 // publish intent (`publish` / `unpublish`) and the publication (the local
 // tracks on one connection, `publish-offer` naming each m-line's source),
 // one subscription per publisher (`subscribe`, `subscribe-offer`,
-// `subscribe-answer`), the watch on their ICE, and their replacement after
-// a failure (ICE failed, or disconnected for ICE_DISCONNECTED_MS) or a
-// reconnection.
+// `subscribe-answer`), the watch on their ICE, an ICE restart on the same
+// connection after a failure (ICE failed, or disconnected for
+// ICE_DISCONNECTED_MS: restartIce and publish-offer {iceRestart}, or
+// subscribe {iceRestart}), their replacement when that does not bring
+// them back, and their replacement after a reconnection.
 import { errors } from "./errors.js";
 import { ParleyError, STATES, localError } from "./base.js";
 
 const PC_CONFIG = { bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" };
 const ICE_DISCONNECTED_MS = 4000; // a media connection disconnected this long is replaced
 const MEDIA_RETRY_MS = [0, 500, 1000, 2000, 4000]; // delays between replacements in a row
+const ICE_RESTART_MS = 6000; // an ICE restart not connected this long: the connection is replaced
 // Local media kind -> the protocol's source, and back for remote tracks.
 export const SOURCE_OF_KIND = Object.freeze({ audio: "microphone", video: "camera", share: "screen" });
 export const KIND_OF_SOURCE = Object.freeze({ microphone: "audio", camera: "video", screen: "share" });
@@ -40,8 +43,8 @@ export class MediaMethods {
   }
 
   /** Watch a media connection: onFail() once when its ICE or DTLS fails, or
-   * its ICE stays disconnected for ICE_DISCONNECTED_MS; onUp() when it
-   * connects. */
+   * its ICE stays disconnected for ICE_DISCONNECTED_MS (once more only
+   * after it has connected again); onUp() when it connects. */
   _watchIce(pc, onFail, onUp) {
     let timer = null, done = false;
     const fail = () => {
@@ -62,11 +65,88 @@ export class MediaMethods {
       } else {
         clearTimeout(timer);
         timer = null;
-        if (ice === "connected" || ice === "completed") onUp();
+        if (ice === "connected" || ice === "completed") {
+          done = false;
+          onUp();
+        }
       }
     };
     pc.addEventListener("iceconnectionstatechange", check);
     pc.addEventListener("connectionstatechange", check);
+  }
+
+  /** Whether pc's ICE is connected (again) within ms. */
+  _iceUp(pc, ms) {
+    const up = () => (pc.iceConnectionState === "connected" || pc.iceConnectionState === "completed") &&
+      pc.connectionState !== "failed";
+    if (up()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (v) => {
+        clearTimeout(timer);
+        pc.removeEventListener("iceconnectionstatechange", check);
+        pc.removeEventListener("connectionstatechange", check);
+        resolve(v);
+      };
+      const check = () => {
+        if (pc.signalingState === "closed") done(false);
+        else if (up()) done(true);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      pc.addEventListener("iceconnectionstatechange", check);
+      pc.addEventListener("connectionstatechange", check);
+    });
+  }
+
+  /** The publication's ICE failed: an ICE restart on its connection (a new
+   * offer, publish-offer {iceRestart: true}); true once it is connected
+   * again. The server keeps the DTLS association, the publication and its
+   * subscribers; a 303 (it no longer holds the publication) or no
+   * connection in ICE_RESTART_MS is false. */
+  async _restartPub(pub) {
+    const pc = pub.pc;
+    try {
+      pc.restartIce();
+      await pc.setLocalDescription(await pc.createOffer());
+      if (this._pub !== pub) return false;
+      const r = await this._request("publish-offer", { sdp: pc.localDescription.sdp, sources: pub.sources, iceRestart: true },
+        [errors.MEDIA_ENDPOINT_ERROR_CODE]);
+      if (this._pub !== pub) return false;
+      await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
+      return this._pub === pub && await this._iceUp(pc, ICE_RESTART_MS);
+    } catch {
+      return false;
+    }
+  }
+
+  /** A subscription's ICE failed: subscribe {iceRestart: true}, the new
+   * subscribe-offer answered on the same connection; true once it is
+   * connected again. A 102 (the server no longer holds it), a 303 or no
+   * connection in ICE_RESTART_MS is false. */
+  async _restartSub(sub) {
+    const live = () => this._subs.get(sub.id) === sub;
+    let timer = null;
+    const offer = new Promise((resolve, reject) => {
+      sub.restart = resolve;
+      timer = setTimeout(() => reject(new Error("no subscribe-offer")), ICE_RESTART_MS);
+    });
+    offer.catch(() => {});
+    try {
+      await this._request("subscribe", { participantId: sub.id, iceRestart: true },
+        [errors.USER_NOT_FOUND_ERROR_CODE, errors.MEDIA_ENDPOINT_ERROR_CODE, errors.USER_NOT_STREAMING_ERROR_CODE]);
+      const msg = await offer;
+      if (!live()) return false;
+      await sub.pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
+      await sub.pc.setLocalDescription(await sub.pc.createAnswer());
+      if (!live()) return false;
+      await this._request("subscribe-answer", { participantId: sub.id, sdp: sub.pc.localDescription.sdp },
+        [errors.USER_NOT_STREAMING_ERROR_CODE, errors.MEDIA_ENDPOINT_ERROR_CODE]);
+      return live() && await this._iceUp(sub.pc, ICE_RESTART_MS);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+      sub.restart = null;
+    }
   }
 
   async _publishMedia() {
@@ -90,11 +170,20 @@ export class MediaMethods {
     this._pub = pub;
     const stream = new MediaStream(kinds.map((k) => want[k]));
     const transceivers = kinds.map((k) => [k, pc.addTransceiver(want[k], { direction: "sendonly", streams: [stream] })]);
-    this._watchIce(pc, () => {
+    const replace = () => {
       if (this._pub !== pub) return;
       pub.failed = true;
       const n = this._pubRetries = (this._pubRetries || 0) + 1;
       this._syncPublish(MEDIA_RETRY_MS[Math.min(n, MEDIA_RETRY_MS.length) - 1]);
+    };
+    this._watchIce(pc, () => {
+      if (this._pub !== pub) return;
+      if (!pub.answered) return replace(); // nothing to restart yet
+      // an ICE restart first, one publication change at a time
+      const run = async () => {
+        if (this._pub === pub && !(await this._restartPub(pub))) replace();
+      };
+      this._pubChain = this._pubChain.then(run, run);
     }, () => { if (this._pub === pub) this._pubRetries = 0; });
     let offered = false;
     try {
@@ -103,6 +192,7 @@ export class MediaMethods {
       const sources = {};
       for (const [k, t] of transceivers) sources[t.mid] = SOURCE_OF_KIND[k];
       const offer = { sdp: pc.localDescription.sdp, sources };
+      pub.sources = sources;
       if (this._pub !== pub) return pc.close();
       let r;
       try {
@@ -115,6 +205,7 @@ export class MediaMethods {
       }
       if (this._pub !== pub) return;
       await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
+      pub.answered = true;
     } catch (e) {
       pc.close();
       if (this._pub === pub) this._pub = null;
@@ -168,8 +259,11 @@ export class MediaMethods {
       });
   }
 
-  /** A subscription whose connection failed: end it and subscribe again. */
-  _subFailed(sub) {
+  /** A subscription whose connection failed: an ICE restart first; when
+   * that fails, end it and subscribe again. */
+  async _subFailed(sub) {
+    if (this._subs.get(sub.id) !== sub) return;
+    if (sub.answered && !sub.restart && await this._restartSub(sub)) return;
     if (this._subs.get(sub.id) !== sub) return;
     const n = (sub.retries || 0) + 1;
     this._dropSub(sub.id, true, sub);
@@ -183,6 +277,7 @@ export class MediaMethods {
 
   async _answerSub(msg) {
     const sub = this._subs.get(msg.participantId);
+    if (sub && sub.restart) return sub.restart(msg); // the offer of an ICE restart (_restartSub)
     if (!sub || !sub.acked || sub.offered) return; // an offer of a subscription given up
     sub.offered = true;
     try {
@@ -194,6 +289,7 @@ export class MediaMethods {
       // ended or was replaced); its stream-disabled is on the way.
       await this._request("subscribe-answer", { participantId: sub.id, sdp: sub.pc.localDescription.sdp },
         [errors.USER_NOT_STREAMING_ERROR_CODE]);
+      sub.answered = true;
     } catch (e) {
       if (this._subs.get(msg.participantId) !== sub) return;
       this._dropSub(sub.id, true, sub);
