@@ -66,10 +66,22 @@ async function joinedPage(meetingId, participantId) {
       await request({ type: "subscribe-answer", participantId: publisherId, sdp: pc.localDescription.sdp });
       return { pc, offer };
     };
+    // Publish the fake camera (320x240) and microphone on a new connection
+    // (window.pc); resolves to the server's answer.
+    const publish = async () => {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
+      const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+      for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [stream] });
+      await pc.setLocalDescription(await pc.createOffer());
+      const r = await request({ type: "publish-offer", sdp: pc.localDescription.sdp });
+      await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
+      window.pc = pc;
+      return r.sdp;
+    };
     await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
     ws.send(JSON.stringify({ type: "join", id: "j", token, meetingId, participantId }));
     await wait((m) => m.type === "joined");
-    window.sig = { ws, wait, request, subscribe, inbox };
+    window.sig = { ws, wait, request, subscribe, publish, inbox };
   }, { meetingId, participantId, token });
   return page;
 }
@@ -79,15 +91,7 @@ test("a subscriber decodes the publisher's fake camera and hears its microphone"
   const pub = await joinedPage(meetingId, "pub");
   const sub = await joinedPage(meetingId, "sub");
 
-  await pub.evaluate(async () => {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
-    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
-    for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [stream] });
-    await pc.setLocalDescription(await pc.createOffer());
-    const r = await sig.request({ type: "publish-offer", sdp: pc.localDescription.sdp });
-    await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
-    window.pc = pc;
-  });
+  await pub.evaluate(() => sig.publish());
 
   const enabled = await sub.evaluate(async () => {
     const kinds = [];
@@ -203,16 +207,7 @@ test("ICE restarts of a publication and a subscription keep the media flowing", 
   const sub = await joinedPage(meetingId, "sub");
   const ufrag = (sdp) => /a=ice-ufrag:(\S+)/.exec(sdp)[1];
 
-  const firstAnswer = await pub.evaluate(async () => {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
-    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
-    for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: "sendonly", streams: [stream] });
-    await pc.setLocalDescription(await pc.createOffer());
-    const r = await sig.request({ type: "publish-offer", sdp: pc.localDescription.sdp });
-    await pc.setRemoteDescription({ type: "answer", sdp: r.sdp });
-    window.pc = pc;
-    return r.sdp;
-  });
+  const firstAnswer = await pub.evaluate(() => sig.publish());
 
   await sub.evaluate(async () => {
     for (let i = 0; i < 2; i++) await sig.wait((m) => m.type === "stream-enabled" && m.participantId === "pub");
