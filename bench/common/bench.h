@@ -6,6 +6,7 @@
  *   stats.c  monotonic time, latency samples and percentiles, the server's
  *            CPU and RSS from /proc
  *   token.c  HS256 Parley tokens
+ *   args.c   the signaling URL (loopback only), lists, the descriptor limit
  *
  * Used by the signaling generator (bench/signaling/) and the media forwarding
  * generator (bench/sfu/). A program linking ws.c provides lg_join_sent() and
@@ -151,5 +152,17 @@ lg_proc lg_proc_read(int pid);
 /* An HS256 token {apikey, permissions:[allow_join], version:2, iat, exp}.
  * Returns a malloc'd string or NULL. */
 char *lg_token_mint(const char *apikey, const char *secret, long ttl_s);
+
+/* ---- args.c ---- */
+
+/* ws://HOST[:PORT][/PATH] with HOST a loopback address ([::1] for IPv6);
+ * 0, or -1 for anything else. */
+int lg_parse_url(const char *url, char *host, size_t hostsz, int *port, char *path, size_t pathsz);
+/* The items of text (separated by commas or whitespace), malloc'd, in a
+ * NULL-terminated array (NULL when there are none); takes text (malloc'd,
+ * or NULL) and frees it. */
+char **lg_split(char *text, int *count);
+/* Raise the soft limit of open files to the hard one; the limit (at most 2^20). */
+unsigned lg_raise_fd_limit(void);
 
 #endif

@@ -451,54 +451,9 @@ static int usage_error(const char *msg, const char *arg)
     return 2;
 }
 
-static bool loopback(const char *host)
-{
-    return !strcmp(host, "localhost") || !strncmp(host, "127.", 4);
-}
 
-static int parse_url(const char *url, char *host, size_t hostsz, int *port, char *path, size_t pathsz)
-{
-    if (strncmp(url, "ws://", 5))
-        return -1;
-    const char *p = url + 5, *end = p + strcspn(p, ":/");
-    snprintf(host, hostsz, "%.*s", (int)(end - p), p);
-    p = end;
-    *port = 80;
-    if (*p == ':')
-        *port = (int)strtol(p + 1, (char **)&p, 10);
-    snprintf(path, pathsz, "%s", *p ? p : "/");
-    return *port > 0 && *port < 65536 && loopback(host) ? 0 : -1;
-}
 
-static char **split(const char *csv, int *count)
-{
-    char *text = strdup(csv), **out = NULL;
-    int n = 0;
-    for (char *save = NULL, *tok = strtok_r(text, ",\n ", &save); tok; tok = strtok_r(NULL, ",\n ", &save)) {
-        char **r = realloc(out, sizeof *out * (size_t)(n + 2));
-        if (!r)
-            break;
-        out = r;
-        out[n++] = strdup(tok);
-        out[n] = NULL;
-    }
-    free(text);
-    *count = n;
-    return out;
-}
 
-static unsigned raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl))
-        return 1024;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    return rl.rlim_cur > 1u << 20 ? 1u << 20 : (unsigned)rl.rlim_cur;
-}
 
 int main(int argc, char **argv)
 {
@@ -566,7 +521,7 @@ int main(int argc, char **argv)
     sb.target = run.drv->name;
     char host[256], path[512];
     int port;
-    if (!url || parse_url(url, host, sizeof host, &port, path, sizeof path))
+    if (!url || lg_parse_url(url, host, sizeof host, &port, path, sizeof path))
         return usage_error("--url must be ws://LOOPBACK:PORT/PATH", url);
     if (run.n_pub < 1 || run.n_pub > 1000 || run.n_sub < 0 || run.n_sub > 20000 || run.seconds <= 0 ||
         run.seconds > 3600 || run.warmup < 0 || run.rate <= 0 || run.window < 0)
@@ -574,7 +529,7 @@ int main(int argc, char **argv)
     char **rooms = NULL, *minted = NULL;
     if (run.drv == &sb_parley_driver) {
         int n_rooms = 0;
-        if (!rooms_csv || !(rooms = split(rooms_csv, &n_rooms)) || n_rooms < run.n_pub)
+        if (!rooms_csv || !(rooms = lg_split(strdup(rooms_csv), &n_rooms)) || n_rooms < run.n_pub)
             return usage_error("Parley needs --room-ids with one room per publisher", NULL);
         if (!token && apikey && secret)
             token = minted = lg_token_mint(apikey, secret, 6 * 3600);
@@ -594,7 +549,7 @@ int main(int argc, char **argv)
     run.n = run.n_pub + run.n_sub;
     if (!run.timeout)
         run.timeout = 60 + run.n_sub / run.rate * 3 + run.warmup + run.seconds;
-    unsigned fds = raise_fd_limit();
+    unsigned fds = lg_raise_fd_limit();
     if ((unsigned)run.n * 2 + 64 > fds) {
         fprintf(stderr, "sfuload: %d endpoints need %d file descriptors; the limit is %u\n", run.n, run.n * 2 + 64,
                 fds);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "lg.h"
 
@@ -43,34 +42,7 @@ static int usage_error(const char *msg, const char *arg)
     return 2;
 }
 
-static bool loopback(const char *host)
-{
-    return !strcmp(host, "localhost") || !strcmp(host, "::1") || !strncmp(host, "127.", 4);
-}
 
-/* ws://HOST:PORT/PATH with HOST a loopback address ([::1] for IPv6). */
-static int parse_url(const char *url, char *host, size_t hostsz, int *port, char *path, size_t pathsz)
-{
-    if (strncmp(url, "ws://", 5))
-        return -1;
-    const char *p = url + 5, *end;
-    if (*p == '[') {
-        end = strchr(p, ']');
-        if (!end)
-            return -1;
-        snprintf(host, hostsz, "%.*s", (int)(end - p - 1), p + 1);
-        p = end + 1;
-    } else {
-        end = p + strcspn(p, ":/");
-        snprintf(host, hostsz, "%.*s", (int)(end - p), p);
-        p = end;
-    }
-    *port = 80;
-    if (*p == ':')
-        *port = (int)strtol(p + 1, (char **)&p, 10);
-    snprintf(path, pathsz, "%s", *p ? p : "/");
-    return *port > 0 && *port < 65536 && loopback(host) ? 0 : -1;
-}
 
 static char **split_rooms(const char *csv, const char *file, int *count)
 {
@@ -88,35 +60,9 @@ static char **split_rooms(const char *csv, const char *file, int *count)
         }
     } else
         text = strdup(csv);
-    if (!text)
-        return NULL;
-    char **rooms = NULL;
-    int n = 0;
-    for (char *save = NULL, *tok = strtok_r(text, ",\n\r \t", &save); tok; tok = strtok_r(NULL, ",\n\r \t", &save)) {
-        char **r = realloc(rooms, sizeof *rooms * (size_t)(n + 2));
-        if (!r)
-            break;
-        rooms = r;
-        rooms[n++] = strdup(tok);
-        rooms[n] = NULL;
-    }
-    free(text);
-    *count = n;
-    return rooms;
+    return text ? lg_split(text, count) : NULL;
 }
 
-static unsigned raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl))
-        return 1024;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    return rl.rlim_cur > 1u << 20 ? 1u << 20 : (unsigned)rl.rlim_cur;
-}
 
 static void free_rooms(char **rooms)
 {
@@ -187,7 +133,7 @@ int main(int argc, char **argv)
     if (!url)
         return usage_error("--url is required", NULL);
     char host[256], path[512];
-    if (parse_url(url, host, sizeof host, &cfg.port, path, sizeof path))
+    if (lg_parse_url(url, host, sizeof host, &cfg.port, path, sizeof path))
         return usage_error("--url must be ws://LOOPBACK:PORT/PATH", url);
     cfg.host = host;
     cfg.path = path;
@@ -210,7 +156,7 @@ int main(int argc, char **argv)
         double rate = cfg.rate > 0 ? cfg.rate : 200;
         cfg.timeout = 60 + 5 * cfg.participants / rate + cfg.hold + cfg.probes / cfg.probe_rate;
     }
-    cfg.fd_limit = raise_fd_limit();
+    cfg.fd_limit = lg_raise_fd_limit();
     if ((unsigned)(cfg.participants + cfg.probes) + 64 > cfg.fd_limit) {
         fprintf(stderr, "loadgen: %d connections need more file descriptors than the limit (%u): raise ulimit -n\n",
             cfg.participants + cfg.probes, cfg.fd_limit);
