@@ -86,9 +86,8 @@ void bot_stop(bot *b);
 /* Print one JSON value as a line on stdout (frees it); any thread. */
 void bot_print_json(json_t *value);
 
-/* CLOCK_MONOTONIC now, and t plus seconds. */
+/* CLOCK_MONOTONIC now (cli_after() adds to it). */
 struct timespec bot_now(void);
-struct timespec bot_after(struct timespec t, double seconds);
 
 /* A problem of ours, on stderr ("parley: ..."), and with --json also as a
  * line {"event":"bot-error","message":...} on stdout. Any thread. */

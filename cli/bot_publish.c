@@ -219,7 +219,7 @@ static void send_loop(bot *b, source *src, int n)
                 s = &src[i];
                 due = (double)s->at / s->clock;
             }
-        struct timespec when = bot_after(start, due);
+        struct timespec when = cli_after(start, due);
         bot_wait(b, NULL, &when); /* returns early only when the run is over */
         if (bot_over(b) || b->media_failed)
             break;
@@ -282,7 +282,7 @@ static bool publish_and_send(bot *b, source *src, int n)
         bot_report(b, "publishing: %s", parley_strerror(rc));
         return false;
     }
-    struct timespec d = bot_after(bot_now(), CONNECT_TIMEOUT_S);
+    struct timespec d = cli_after(bot_now(), CONNECT_TIMEOUT_S);
     if (!bot_wait(b, is_published, &d) && !bot_over(b)) {
         bot_report(b, "the media connection did not connect within %d s", CONNECT_TIMEOUT_S);
         ok = false;

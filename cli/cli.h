@@ -7,6 +7,9 @@
 #ifndef PARLEY_CLI_H
 #define PARLEY_CLI_H
 
+#include <stdbool.h>
+#include <time.h>
+
 #include <jansson.h>
 
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
@@ -22,6 +25,11 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print a JSON value on one line to stdout, then free it. */
 void cli_print_json(json_t *value);
+
+/* t plus seconds (normalised), and whether a is earlier than b: deadlines
+ * for timed waits, on whichever clock t was read from. */
+struct timespec cli_after(struct timespec t, double seconds);
+bool cli_before(const struct timespec *a, const struct timespec *b);
 
 /* Subcommands. */
 int cmd_errors(int argc, char **argv);

@@ -143,22 +143,7 @@ struct timespec bot_now(void)
     return t;
 }
 
-struct timespec bot_after(struct timespec t, double seconds)
-{
-    double whole = floor(seconds);
-    t.tv_sec += (time_t)whole;
-    t.tv_nsec += (long)((seconds - whole) * 1e9);
-    while (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
 
-static bool before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
 
 /* ---- output ---- */
 
@@ -268,13 +253,13 @@ static bool sig_started;
 bool bot_over(bot *b)
 {
     struct timespec now = bot_now();
-    return b->left || b->signalled || (b->o.has_seconds && !before(&now, &b->end));
+    return b->left || b->signalled || (b->o.has_seconds && !cli_before(&now, &b->end));
 }
 
 bool bot_wait(bot *b, bool (*cond)(bot *), const struct timespec *until)
 {
     const struct timespec *d = b->o.has_seconds ? &b->end : NULL;
-    if (until && (!d || before(until, d)))
+    if (until && (!d || cli_before(until, d)))
         d = until;
     while (!(cond && cond(b)) && !b->left && !b->signalled) {
         if (d) {
@@ -301,7 +286,7 @@ bool bot_answered(bot *b, int rc, double timeout_s)
 {
     bool ok = false;
     if (rc == PARLEY_OK) {
-        struct timespec d = bot_after(bot_now(), timeout_s);
+        struct timespec d = cli_after(bot_now(), timeout_s);
         ok = bot_wait(b, is_answered, &d);
     }
     b->want_request = NULL;
@@ -316,7 +301,7 @@ int bot_start(bot *b, parley_frame_cb on_frame)
     pthread_cond_init(&b->cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&b->mu, NULL);
-    b->end = bot_after(bot_now(), b->o.seconds);
+    b->end = cli_after(bot_now(), b->o.seconds);
     the_bot = b;
 
     /* Signals go to the signal thread only; threads inherit this mask. */
@@ -359,7 +344,7 @@ int bot_leave(bot *b)
         pthread_mutex_lock(&b->mu);
         b->signalled = false; /* the leave is under way: wait for it */
         b->o.has_seconds = false;
-        struct timespec d = bot_after(bot_now(), LEAVE_TIMEOUT_S);
+        struct timespec d = cli_after(bot_now(), LEAVE_TIMEOUT_S);
         bot_wait(b, is_left, &d);
         if (!b->left)
             bot_report(b, "no meeting-left within %d s of leaving", LEAVE_TIMEOUT_S);

@@ -377,30 +377,20 @@ static void *signal_main(void *arg)
 
 /* ---- the script (main thread) ---- */
 
+/* A deadline seconds from now (CLOCK_REALTIME, as pthread_cond_timedwait). */
 static struct timespec deadline_after(double seconds)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
-    double whole = floor(seconds);
-    t.tv_sec += (time_t)whole;
-    t.tv_nsec += (long)((seconds - whole) * 1e9);
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
+    return cli_after(t, seconds);
 }
 
-static bool before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
 
 /* Wait, with run.mu held, until cond() holds, the meeting is left, a signal
  * came, or the earlier of the two deadlines passes. True when cond() held. */
 static bool wait_until(bool (*cond)(void), const struct timespec *d1, const struct timespec *d2)
 {
-    const struct timespec *d = !d1 ? d2 : !d2 ? d1 : before(d1, d2) ? d1 : d2;
+    const struct timespec *d = !d1 ? d2 : !d2 ? d1 : cli_before(d1, d2) ? d1 : d2;
     while (!cond() && !run.left && !run.signalled) {
         if (d) {
             if (pthread_cond_timedwait(&run.cond, &run.mu, d) == ETIMEDOUT)
