@@ -173,13 +173,6 @@ static void keepalive(lg_conn *c)
                    false);
 }
 
-static void on_close(lg_conn *c)
-{
-    sb_ep *e = sb_of(c);
-    if (c->state != LG_DONE && e->state != SB_FAILED)
-        sb_fail(e, "connection closed", 0);
-}
-
 const lg_driver sb_janus_driver = {
     .name = "janus",
     .subprotocol = "janus-protocol",
@@ -187,5 +180,5 @@ const lg_driver sb_janus_driver = {
     .on_message = on_message,
     .leave = leave,
     .keepalive = keepalive,
-    .on_close = on_close,
+    .on_close = sb_on_close,
 };

@@ -109,6 +109,13 @@ void sb_fail(sb_ep *e, const char *why, int code)
     lg_ws_close(&e->ws);
 }
 
+void sb_on_close(lg_conn *c)
+{
+    sb_ep *e = sb_of(c);
+    if (c->state != LG_DONE && e->state != SB_FAILED)
+        sb_fail(e, "connection closed", 0);
+}
+
 void lg_join_sent(lg_conn *c)
 {
     (void)c;

@@ -112,13 +112,6 @@ static void keepalive(lg_conn *c)
     lg_ws_send(c, json_pack("{s:s}", "type", "ping"), false);
 }
 
-static void on_close(lg_conn *c)
-{
-    sb_ep *e = sb_of(c);
-    if (c->state != LG_DONE && e->state != SB_FAILED)
-        sb_fail(e, "connection closed", 0);
-}
-
 const lg_driver sb_parley_driver = {
     .name = "parley",
     .subprotocol = "parley.v1",
@@ -126,5 +119,5 @@ const lg_driver sb_parley_driver = {
     .on_message = on_message,
     .leave = leave,
     .keepalive = keepalive,
-    .on_close = on_close,
+    .on_close = sb_on_close,
 };

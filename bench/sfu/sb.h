@@ -118,6 +118,8 @@ sb_ep *sb_publisher_of(const sb_ep *e);
 void sb_pid(const sb_ep *e, char *out, size_t n);
 /* e's signaling failed or its media did: count it, close it. */
 void sb_fail(sb_ep *e, const char *why, int code);
+/* Both drivers' on_close: a WebSocket that closes before the end is a failure. */
+void sb_on_close(lg_conn *c);
 
 /* ---- media.c ---- */
 
